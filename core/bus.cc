@@ -141,9 +141,14 @@ class Bus::Impl {
   }
 
   void add_span(SpanRecord span) {
-    std::unique_lock lock(records_mu_);
-    if (spans_.size() >= kMaxRecords) spans_.erase(spans_.begin(), spans_.begin() + kMaxRecords / 2);
-    spans_.push_back(std::move(span));
+    std::vector<Observer> observers;
+    {
+      std::unique_lock lock(records_mu_);
+      if (spans_.size() >= kMaxRecords) spans_.erase(spans_.begin(), spans_.begin() + kMaxRecords / 2);
+      spans_.push_back(span);
+      observers = observers_;
+    }
+    for (const auto& o : observers) o(span);
   }
 
   size_t add_delivery(DeliveryRecord d) {
@@ -224,6 +229,7 @@ class Bus::Impl {
   std::vector<SpanRecord> spans_;
   std::vector<DeliveryRecord> deliveries_;
   size_t delivery_base_ = 0;
+  std::vector<Observer> observers_;
 };
 
 Bus::Bus(Clock& clock, Mode mode, int threads)
@@ -260,6 +266,11 @@ uint64_t Bus::record(const std::string& module, const std::string& name, const s
   impl_->add_span({ctx.trace_id ? ctx.trace_id : span, span, ctx.span_id, "work", module, name,
                    summary, start, end});
   return span;
+}
+
+void Bus::add_observer(Observer observer) {
+  std::unique_lock lock(impl_->records_mu_);
+  impl_->observers_.push_back(std::move(observer));
 }
 
 bool Bus::run_until_idle(Nanos timeout) { return impl_->run_until_idle(timeout); }

@@ -129,6 +129,12 @@ class Bus {
   // Forgets recorded spans and deliveries (long-running daemons call this periodically).
   void clear_records();
 
+  // Observers see every span as it is recorded (publish, work, root start), on the
+  // recording thread, outside the bus's locks; they must be quick and must not publish.
+  // This is how `csim demo` prints each hop as it happens without being a subscriber.
+  using Observer = std::function<void(const SpanRecord&)>;
+  void add_observer(Observer observer);
+
   // Starts a root span; used by TraceScope.
   uint64_t begin_root(const std::string& module, const std::string& name);
   void end_root(uint64_t span_id);

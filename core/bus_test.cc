@@ -108,3 +108,26 @@ TEST(BusTest, AThrowingHandlerIsRecordedAndDoesNotStopTheBus) {
 
 }  // namespace
 }  // namespace csim::core
+
+namespace csim::core {
+namespace {
+
+TEST(BusTest, ObserversSeeEverySpanWithoutBeingSubscribers) {
+  SimulatedClock clock;
+  Bus bus(clock, Bus::Mode::kDeterministic);
+  std::vector<std::string> seen;
+  bus.add_observer([&](const SpanRecord& s) { seen.push_back(s.kind + ":" + s.topic); });
+  bus.subscribe("m", "t", [&](const Envelope&) {
+    bus.record("m", "work", "did it", clock.now(), clock.now());
+  });
+  {
+    TraceScope scope(bus, "cli", "apply");
+    bus.publish("p", "t", nullptr);
+  }
+  bus.run_until_idle();
+  EXPECT_EQ(seen, (std::vector<std::string>{"root:apply", "publish:t", "work:work"}));
+  EXPECT_EQ(bus.deliveries().size(), 1u);
+}
+
+}  // namespace
+}  // namespace csim::core
