@@ -1,0 +1,104 @@
+#include "sim/expectations.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace csim::sim {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::optional<std::string> backend_service(const nlohmann::json& backend) {
+  if (!backend.is_object()) return std::nullopt;
+  if (backend.contains("service")) return backend["service"].value("name", "");
+  if (backend.contains("serviceName")) return backend["serviceName"].get<std::string>();
+  return std::nullopt;
+}
+
+const nlohmann::json& default_backend(const nlohmann::json& spec) {
+  static const nlohmann::json kNull;
+  if (spec.contains("defaultBackend")) return spec["defaultBackend"];
+  if (spec.contains("backend")) return spec["backend"];
+  return kNull;
+}
+
+}  // namespace
+
+std::optional<std::string> contrail_route(const nlohmann::json& ingress, const std::string& host,
+                                          const std::string& path) {
+  const nlohmann::json spec = ingress.value("spec", nlohmann::json::object());
+  for (const auto& rule : spec.value("rules", nlohmann::json::array())) {
+    if (!rule.contains("http")) continue;
+    const std::string rule_host = rule.value("host", "");
+    if (!rule_host.empty() && lower(rule_host) != lower(host)) continue;
+    for (const auto& p : rule["http"].value("paths", nlohmann::json::array())) {
+      const std::string rule_path = p.value("path", "");
+      if (!rule_path.empty() && rule_path != path) continue;
+      return backend_service(p.value("backend", nlohmann::json()));
+    }
+  }
+  return backend_service(default_backend(spec));
+}
+
+std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress) {
+  std::vector<ExpectedCase> cases;
+  const nlohmann::json spec = ingress.value("spec", nlohmann::json::object());
+  bool any_host = false;
+  auto add = [&](const std::string& host, const std::string& path, const std::string& why) {
+    for (const auto& c : cases)
+      if (c.host == host && c.path == path) return;
+    cases.push_back({host, path, contrail_route(ingress, host, path), why});
+  };
+  const auto rules = spec.value("rules", nlohmann::json::array());
+  for (size_t r = 0; r < rules.size(); ++r) {
+    const auto& rule = rules[r];
+    if (!rule.contains("http")) continue;
+    const std::string host = rule.value("host", "");
+    any_host |= !host.empty();
+    const auto paths = rule["http"].value("paths", nlohmann::json::array());
+    for (size_t i = 0; i < paths.size(); ++i) {
+      std::string path = paths[i].value("path", "");
+      add(host, path.empty() ? "/" : path,
+          "rule " + std::to_string(r) + (host.empty() ? "" : " host " + host) +
+              (path.empty() ? " (any path)" : " path " + path));
+    }
+  }
+  const std::string first_host = [&] {
+    for (const auto& rule : rules)
+      if (!rule.value("host", "").empty()) return rule["host"].get<std::string>();
+    return std::string();
+  }();
+  add(first_host, "/csim-unmatched.html", "a path no rule names");
+  if (any_host) add("unmatched.example", "/", "a host no rule names");
+  for (auto& c : cases) {
+    if (c.why.rfind("rule", 0) != 0) {
+      c.why += c.service ? " → default backend" : " → no default backend: haproxy answers 503";
+    }
+  }
+  return cases;
+}
+
+std::optional<std::string> service_for_labels(const std::vector<nlohmann::json>& services,
+                                              const nlohmann::json& labels) {
+  std::optional<std::string> found;
+  for (const auto& svc : services) {
+    const auto selector = svc.value("spec", nlohmann::json::object()).value("selector", nlohmann::json());
+    if (!selector.is_object() || selector.empty()) continue;
+    bool match = true;
+    for (const auto& [k, v] : selector.items()) {
+      if (!labels.is_object() || !labels.contains(k) || labels[k] != v) {
+        match = false;
+        break;
+      }
+    }
+    if (!match) continue;
+    if (found) return std::nullopt;  // ambiguous
+    found = svc["metadata"].value("name", "");
+  }
+  return found;
+}
+
+}  // namespace csim::sim
