@@ -63,6 +63,7 @@ void render(const TraceNode& node, Nanos origin, const std::string& prefix, bool
       }
     }
   }
+  if (node.hidden) line += "  (+" + std::to_string(node.hidden) + " hops not shown)";
   out += line + "\n";
   std::string child_prefix = is_root ? "" : prefix + (last ? "   " : "│  ");
   for (size_t i = 0; i < node.children.size(); ++i) {
@@ -115,6 +116,45 @@ TraceNode build_trace_tree(const Bus& bus, uint64_t trace_id) {
   }
   sort_children(root);
   return root;
+}
+
+namespace {
+
+size_t count_spans(const TraceNode& node) {
+  size_t n = 1 + node.hidden;
+  for (const auto& c : node.children) n += count_spans(c);
+  return n;
+}
+
+// Returns whether `node` (or something below it) is kept; fills `out` with the pruned copy.
+bool prune_into(const TraceNode& node, const std::function<bool(const SpanRecord&)>& keep,
+                TraceNode& out) {
+  out.span = node.span;
+  out.deliveries = node.deliveries;
+  out.hidden = node.hidden;
+  if (keep(node.span)) {
+    out.children = node.children;
+    return true;
+  }
+  bool any = false;
+  for (const auto& c : node.children) {
+    TraceNode pruned;
+    if (prune_into(c, keep, pruned)) {
+      out.children.push_back(std::move(pruned));
+      any = true;
+    } else {
+      out.hidden += count_spans(c);
+    }
+  }
+  return any;
+}
+
+}  // namespace
+
+TraceNode prune_trace(const TraceNode& root, const std::function<bool(const SpanRecord&)>& keep) {
+  TraceNode out;
+  prune_into(root, keep, out);
+  return out;
 }
 
 std::string render_trace_text(const TraceNode& root, const TraceTextOptions& options) {

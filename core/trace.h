@@ -4,6 +4,7 @@
 // trace-event JSON (opens in Perfetto / chrome://tracing).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,17 @@ struct TraceNode {
   SpanRecord span;
   std::vector<DeliveryRecord> deliveries;  // handler runs for this message, by subscriber
   std::vector<TraceNode> children;         // in start order
+  size_t hidden = 0;                       // spans below this one left out by prune_trace
 };
 
 // Builds the tree of one trace from the bus's records. Spans whose parent is missing
 // (records were cleared) hang under the root.
 TraceNode build_trace_tree(const Bus& bus, uint64_t trace_id);
+
+// Keeps only the branches that lead to a span for which `keep` is true (and those spans'
+// own subtrees); every dropped sibling group is counted in the parent's `hidden` field.
+// Used to show "the path of the Ingress" out of a trace that also holds pods and services.
+TraceNode prune_trace(const TraceNode& root, const std::function<bool(const SpanRecord&)>& keep);
 
 struct TraceTextOptions {
   bool show_deliveries = true;  // "→ svc-monitor 1.2 ms" after each message

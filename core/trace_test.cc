@@ -72,5 +72,24 @@ TEST_F(TraceTest, ChromeEventsHaveOneTrackPerModule) {
                                            "kube-manager", "svc-monitor"}));
 }
 
+TEST_F(TraceTest, PruneKeepsOnlyThePathToMatchingSpans) {
+  uint64_t id = run_pipeline();
+  bus_.publish("kube-apiserver", "kube.watch.pod", {{"summary", "unrelated"}});  // other trace
+  TraceNode full = build_trace_tree(bus_, id);
+  // Add an unrelated sibling branch by hand: a second watch message without the haproxy span.
+  TraceNode extra;
+  extra.span.kind = "publish";
+  extra.span.topic = "kube.watch.pod";
+  extra.children.push_back(TraceNode{});
+  full.children.push_back(extra);
+  TraceNode pruned = prune_trace(full, [](const SpanRecord& s) {
+    return s.summary.find("haproxy pid") != std::string::npos;
+  });
+  ASSERT_EQ(pruned.children.size(), 1u);
+  EXPECT_EQ(pruned.children[0].span.topic, "kube.watch.ingress");
+  EXPECT_EQ(pruned.hidden, 2u);
+  EXPECT_NE(render_trace_text(pruned).find("(+2 hops not shown)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace csim::core
