@@ -1,0 +1,105 @@
+// The haproxy configuration text svc-monitor stores in a service-instance's bindings
+// (key "haproxy_config"): Contrail's haproxy driver `get_config_v2`, as a pure function.
+//
+// Input is plain data (no config API, no bus): the loadbalancer's VIP, its listeners,
+// pools and members, and the state directory for the stats socket line. Output is the
+// text, byte for byte as Contrail renders it (contrail-reference.md §3.5): TAB-indented
+// section bodies, `bind <vip>:<port> ` with its trailing space, `use_backend X if  Y`
+// with Contrail's doubled space, a TAB-only line after each pool block, one frontend
+// per port when the listeners are merged (Kubernetes loadbalancers), file ending in a
+// blank line.
+//
+// Deliberate differences from Contrail (documented in docs/, see also the tests):
+//  - Order. Contrail iterates a Python set of listener uuids, so frontend names and
+//    use_backend order are random. Here pools are ordered by their `index` annotation
+//    (kube-manager writes "0", "1", ... in Ingress spec order, the default backend last;
+//    pools without one come after, ties by uuid), listeners by their first pool, and
+//    the frontend of a port is named after its first listener. Backends follow the same
+//    order; members of a pool are ordered by uuid.
+//  - Refusals instead of broken text. Every uuid, address, host, path and TLS container
+//    name that reaches the text must be one safe token: non-empty, no whitespace, no
+//    control characters, no '#', quotes or backslash (uuids also no '/'); addresses must
+//    be IPv4/IPv6 literals, ports 1..65535. Unknown protocols and methods, and custom
+//    attributes that are unknown or out of range, are refused too (Contrail raises or
+//    skips them silently). The error names the object and the field.
+//  - A frontend whose pools are all disabled still ends its last line with a newline
+//    (Contrail glues the next `frontend` onto it).
+//  - Health monitors and session persistence are not modelled (kube-manager sets none).
+//
+// Thread-safety: pure functions, callable from any thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace csim::svcmon {
+
+// A loadbalancer-listener (loadbalancer_listener_properties).
+struct HaproxyListener {
+  std::string uuid;
+  std::string protocol;  // HTTP, HTTPS, TCP or TERMINATED_HTTPS
+  int protocol_port = 0;
+  bool admin_state = true;
+  int connection_limit = 0;           // `maxconn N` in the frontend when > 0
+  std::string default_tls_container;  // "<ns>__<secret>", TERMINATED_HTTPS only
+  std::vector<std::string> sni_containers;
+};
+
+// A loadbalancer-pool (loadbalancer_pool_properties, annotations, custom attributes).
+struct HaproxyPool {
+  std::string uuid;
+  std::string listener_uuid;  // the listener it hangs off (kube-manager: exactly one)
+  std::string protocol;       // HTTP, HTTPS, TCP or TERMINATED_HTTPS (backend mode)
+  std::string method;         // ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP
+  bool admin_state = true;
+  // The pool's annotations key_value_pair, by key: "type" ("acl" | "default" | absent),
+  // "host", "path", and "index" (decimal spec order, csim's addition). Others are ignored.
+  std::map<std::string, std::string> annotations;
+  // loadbalancer_pool_custom_attributes in stored order (keys of custom_attributes.yml:
+  // max_conn, ssl_ciphers, client_timeout, http_server_close, rate_limit_sessions, ...).
+  std::vector<std::pair<std::string, std::string>> custom_attributes;
+};
+
+// A loadbalancer-member (child of its pool).
+struct HaproxyMember {
+  std::string uuid;
+  std::string pool_uuid;
+  std::string address;  // the backend Service's clusterIP for Ingress
+  int protocol_port = 0;
+  int weight = 1;
+  bool admin_state = true;
+};
+
+struct HaproxyLoadbalancer {
+  std::string uuid;
+  std::string vip_address;
+  // True when the VIP VMI's device owner is K8S:LOADBALANCER: listeners on the same port
+  // share one frontend (Contrail's get_listeners). False: one frontend per listener.
+  bool merge_listeners_by_port = true;
+  std::vector<HaproxyListener> listeners;
+  std::vector<HaproxyPool> pools;
+  std::vector<HaproxyMember> members;
+  // Directory under which `loadbalancer/haproxy/<lb-uuid>/haproxy.sock` lives
+  // ("/var/lib/contrail" in Contrail).
+  std::string state_dir = "/var/lib/contrail";
+};
+
+// Renders the haproxy.conf text for `lb`, or an Invalid status that names the object and
+// field that cannot be rendered safely ("loadbalancer-pool <uuid>: annotations.host ...").
+core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb);
+
+// Whether going from old_text to new_text needs haproxy to reload. For now: any change.
+bool needs_reload(const std::string& old_text, const std::string& new_text);
+
+// How many `frontend` and `backend` sections a rendered text holds (for traces).
+struct HaproxySectionCounts {
+  int frontends = 0;
+  int backends = 0;
+};
+HaproxySectionCounts count_sections(const std::string& text);
+
+}  // namespace csim::svcmon
