@@ -1,0 +1,103 @@
+// ConfigDb: the Contrail config API (controller/config_api.h) over SQLite, as the
+// api-server keeps VNC objects: generic tables, not one table per type.
+//
+//   objects         (uuid PK, type, fq_name JSON UNIQUE per type, parent_type, parent_uuid,
+//                    props JSON, created, last_modified)
+//   refs            (from_uuid, to_type, to_uuid, attr JSON, seq), indexed by to_uuid for
+//                    back-refs
+//   ip_allocations  (subnet key, address as a 32-bit integer, owner uuid)
+//   schema_version  (version)
+//
+// Every write is one transaction; after it commits, one notification is published on the
+// bus ("config.changed.<type>", see config_api.h) from module "config-db". Notifications
+// are published in commit order (under the same lock as the write).
+//
+// Beyond ConfigApi's contract:
+//  - props["id_perms"]["created"] / ["last_modified"] are kept by the DB from the clock
+//    (Contrail's format "2026-01-01T00:00:00.000000", UTC); values a caller passes are
+//    ignored. Other id_perms fields (user_visible, ...) are stored as given.
+//  - Subnets (network-ipam props.ipam_subnets.subnets, or a virtual-network's ref attr
+//    ipam_subnets) are validated and completed on write as the api-server does:
+//    default_gateway = last-1, dns_server_address = last-2, subnet_uuid (kept across
+//    updates by prefix). Removing a subnet that still has addresses in use is kConflict.
+//  - instance-ip and floating-ip addresses cannot change on update (an update without
+//    the address keeps it). A floating-ip whose parent is an instance-ip (the native
+//    load balancer's clusterIP) shares the parent's address: nothing is allocated.
+//  - A ref may name its target by fq_name (`to`) instead of uuid. Refs are resolved and
+//    their `to` filled in on every read.
+//  - ref_update kDelete of a ref that does not exist is a no-op: no write, no notification.
+//
+// Thread-safe: one mutex around every call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/config_api.h"
+#include "core/bus.h"
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace csim::controller {
+
+// One address handed out by the IPAM (for introspection).
+struct IpAllocation {
+  std::string subnet;      // "<ipam-uuid>:10.32.0.0/12" or "<vn-uuid>:<ipam-uuid>:10.84.59.0/24"
+  std::string address;     // "10.47.255.252"
+  std::string owner_uuid;  // the instance-ip or floating-ip
+};
+void to_json(nlohmann::json& j, const IpAllocation& a);
+
+class ConfigDb : public ConfigApi {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  static constexpr const char* kModule = "config-db";
+
+  // Opens (creating) the DB at sqlite_path; ":memory:" for a private in-memory DB.
+  // uuid_seed makes generated uuids reproducible (tests, replays); without it they are
+  // random. If opening fails, open_status() says why and every call fails with it;
+  // prefer open(), which returns the error instead.
+  ConfigDb(core::Bus& bus, core::Clock& clock, std::string sqlite_path,
+           std::optional<uint64_t> uuid_seed = std::nullopt);
+  static core::Result<std::unique_ptr<ConfigDb>> open(
+      core::Bus& bus, core::Clock& clock, std::string sqlite_path,
+      std::optional<uint64_t> uuid_seed = std::nullopt);
+  ~ConfigDb() override;
+  ConfigDb(const ConfigDb&) = delete;
+  ConfigDb& operator=(const ConfigDb&) = delete;
+
+  // OK, or why the DB could not be opened (kUnavailable with SQLite's message).
+  const core::Status& open_status() const { return open_status_; }
+
+  core::Result<ConfigObject> create(ConfigObject object) override;
+  core::Result<ConfigObject> update(ConfigObject object) override;
+  core::Status remove(const std::string& type, const std::string& uuid) override;
+  core::Status ref_update(const std::string& type, const std::string& uuid,
+                          const std::string& ref_type, const std::string& ref_uuid, RefOp op,
+                          nlohmann::json attr = nullptr) override;
+
+  std::optional<ConfigObject> read(const std::string& uuid) const override;
+  std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override;
+  std::vector<ConfigObject> list(const std::string& type,
+                                 const std::string& parent_uuid = "") const override;
+  std::vector<ConfigObject> back_refs(const std::string& uuid,
+                                      const std::string& from_type = "") const override;
+  std::vector<ConfigObject> children(const std::string& uuid,
+                                     const std::string& child_type = "") const override;
+
+  // Every allocated address, ordered by subnet key and address.
+  std::vector<IpAllocation> allocations() const;
+
+  class Impl;
+
+ private:
+  core::Status open_status_;
+  mutable std::mutex mu_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace csim::controller

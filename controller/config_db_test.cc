@@ -1,0 +1,841 @@
+#include "controller/config_db.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <thread>
+
+namespace csim::controller {
+namespace {
+
+using nlohmann::json;
+
+ConfigObject make(const std::string& type, FqName fq, const std::string& parent_type = "",
+                  const std::string& parent_uuid = "") {
+  ConfigObject o;
+  o.type = type;
+  o.fq_name = std::move(fq);
+  o.parent_type = parent_type;
+  o.parent_uuid = parent_uuid;
+  return o;
+}
+
+Ref ref(const std::string& type, const std::string& uuid, json attr = nullptr) {
+  Ref r;
+  r.type = type;
+  r.uuid = uuid;
+  r.attr = std::move(attr);
+  return r;
+}
+
+json subnet(const std::string& ip, int len) {
+  return {{"subnet", {{"ip_prefix", ip}, {"ip_prefix_len", len}}}};
+}
+
+// The config DB on ":memory:" with a deterministic bus that records every notification.
+class ConfigDbTest : public ::testing::Test {
+ protected:
+  ConfigDbTest()
+      : bus_(clock_, core::Bus::Mode::kDeterministic), db_(bus_, clock_, ":memory:", 42) {
+    bus_.subscribe("test", "config.changed.", [this](const core::Envelope& e) {
+      EXPECT_EQ(e.topic, "config.changed." + e.body["type"].get<std::string>());
+      EXPECT_EQ(e.publisher, "config-db");
+      bodies_.push_back(e.body);
+    });
+  }
+  ~ConfigDbTest() override { bus_.run_until_idle(); }  // before db_ goes away
+
+  // Notifications since the last call, as "op type last-name".
+  std::vector<std::string> events() {
+    bus_.run_until_idle();
+    std::vector<std::string> out;
+    for (const auto& b : bodies_)
+      out.push_back(b["op"].get<std::string>() + " " + b["type"].get<std::string>() + " " +
+                    b["fq_name"].back().get<std::string>());
+    bodies_.clear();
+    return out;
+  }
+
+  ConfigObject must(core::Result<ConfigObject> r) {
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r.is_ok() ? *r : ConfigObject{};
+  }
+
+  // default-domain / k8s-default with a flat pod ipam and the pod network.
+  void pod_network() {
+    domain_ = must(db_.create(make("domain", {"default-domain"})));
+    project_ = must(
+        db_.create(make("project", {"default-domain", "k8s-default"}, "domain", domain_.uuid)));
+    ConfigObject ipam = make("network-ipam", {"default-domain", "k8s-default", "k8s-pod-ipam"},
+                             "project", project_.uuid);
+    ipam.props["ipam_subnet_method"] = "flat-subnet";
+    ipam.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.32.0.0", 12)})}};
+    pod_ipam_ = must(db_.create(ipam));
+    ConfigObject vn =
+        make("virtual-network", {"default-domain", "k8s-default", "k8s-default-pod-network"},
+             "project", project_.uuid);
+    vn.refs.push_back(ref("network-ipam", pod_ipam_.uuid, {{"ipam_subnets", json::array()}}));
+    pod_vn_ = must(db_.create(vn));
+    events();
+  }
+
+  core::Result<ConfigObject> iip(const std::string& name, const std::string& vn_uuid,
+                                 const std::string& address = "",
+                                 const std::string& subnet_uuid = "") {
+    ConfigObject o = make("instance-ip", {name});
+    o.refs.push_back(ref("virtual-network", vn_uuid));
+    if (!address.empty()) o.props["instance_ip_address"] = address;
+    if (!subnet_uuid.empty()) o.props["subnet_uuid"] = subnet_uuid;
+    return db_.create(o);
+  }
+
+  core::SimulatedClock clock_;
+  core::Bus bus_;
+  ConfigDb db_;
+  std::vector<json> bodies_;
+  ConfigObject domain_, project_, pod_ipam_, pod_vn_;
+};
+
+TEST_F(ConfigDbTest, CreateMakesAUuid4StoresAndNotifies) {
+  ASSERT_TRUE(db_.open_status().is_ok());
+  auto d = db_.create(make("domain", {"default-domain"}));
+  ASSERT_TRUE(d.is_ok()) << d.status().to_string();
+  EXPECT_TRUE(std::regex_match(
+      d->uuid, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << d->uuid;
+  EXPECT_EQ(d->type, "domain");
+  EXPECT_EQ(d->name(), "default-domain");
+  bus_.run_until_idle();
+  ASSERT_EQ(bodies_.size(), 1u);
+  EXPECT_EQ(bodies_[0], (json{{"op", "create"},
+                              {"type", "domain"},
+                              {"uuid", d->uuid},
+                              {"fq_name", {"default-domain"}},
+                              {"summary", "create domain default-domain"}}));
+  auto r = db_.read(d->uuid);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(json(*r), json(*d));
+  auto f = db_.read_fq("domain", {"default-domain"});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->uuid, d->uuid);
+  EXPECT_FALSE(db_.read_fq("project", {"default-domain"}).has_value());
+  EXPECT_FALSE(db_.read("nope").has_value());
+}
+
+TEST_F(ConfigDbTest, CallerChosenUuidIsKeptAndMustBeUnique) {
+  ConfigObject lb = make("loadbalancer", {"lb-1"});
+  lb.uuid = "7a2b5c14-0000-4000-8000-00000000beef";
+  auto a = db_.create(lb);
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  EXPECT_EQ(a->uuid, lb.uuid);
+  ConfigObject other = make("loadbalancer", {"lb-2"});
+  other.uuid = lb.uuid;
+  auto b = db_.create(other);
+  EXPECT_EQ(b.status().code(), core::Code::kAlreadyExists);
+  EXPECT_EQ(b.status().message(),
+            "create loadbalancer lb-2: uuid 7a2b5c14-0000-4000-8000-00000000beef is taken by "
+            "loadbalancer lb-1");
+  other.uuid = "bad uuid!";
+  EXPECT_EQ(db_.create(other).status().code(), core::Code::kInvalid);
+  EXPECT_EQ(events(), (std::vector<std::string>{"create loadbalancer lb-1"}));
+}
+
+TEST_F(ConfigDbTest, SeededUuidsAreReproducible) {
+  core::Bus bus2(clock_, core::Bus::Mode::kDeterministic);
+  ConfigDb other(bus2, clock_, ":memory:", 42);
+  auto a = db_.create(make("domain", {"d"}));
+  auto b = other.create(make("domain", {"d"}));
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  EXPECT_EQ(a->uuid, b->uuid);
+}
+
+TEST_F(ConfigDbTest, RejectsMissingTypeNameAndDuplicates) {
+  EXPECT_EQ(db_.create(make("", {"x"})).status().message(), "create: type is missing");
+  EXPECT_EQ(db_.create(make("domain", {})).status().code(), core::Code::kInvalid);
+  EXPECT_EQ(db_.create(make("domain", {""})).status().code(), core::Code::kInvalid);
+  auto d = must(db_.create(make("domain", {"default-domain"})));
+  auto dup = db_.create(make("domain", {"default-domain"}));
+  EXPECT_EQ(dup.status().code(), core::Code::kAlreadyExists);
+  EXPECT_EQ(dup.status().message(), "domain default-domain already exists (uuid " + d.uuid + ")");
+  // fq_names are unique per type only.
+  EXPECT_TRUE(db_.create(make("loadbalancer", {"default-domain"})).is_ok());
+  EXPECT_EQ(events(), (std::vector<std::string>{"create domain default-domain",
+                                                "create loadbalancer default-domain"}));
+}
+
+TEST_F(ConfigDbTest, ChecksTheParent) {
+  auto d = must(db_.create(make("domain", {"default-domain"})));
+  auto missing = db_.create(make("project", {"default-domain", "p"}, "domain", "no-such-uuid"));
+  EXPECT_EQ(missing.status().code(), core::Code::kNotFound);
+  EXPECT_EQ(missing.status().message(),
+            "create project default-domain:p: parent domain no-such-uuid does not exist");
+  auto wrong_type = db_.create(make("project", {"default-domain", "p"}, "project", d.uuid));
+  EXPECT_EQ(wrong_type.status().code(), core::Code::kNotFound);
+  auto wrong_fq = db_.create(make("project", {"other-domain", "p"}, "domain", d.uuid));
+  EXPECT_EQ(wrong_fq.status().code(), core::Code::kInvalid);
+  EXPECT_EQ(wrong_fq.status().message(),
+            "create project other-domain:p: fq_name must be the parent's fq_name plus the name "
+            "(default-domain:p)");
+  // The parent can be named by type and fq_name alone.
+  auto by_fq = db_.create(make("project", {"default-domain", "p"}, "domain"));
+  ASSERT_TRUE(by_fq.is_ok()) << by_fq.status().to_string();
+  EXPECT_EQ(by_fq->parent_uuid, d.uuid);
+  auto by_fq_missing = db_.create(make("project", {"nope", "q"}, "domain"));
+  EXPECT_EQ(by_fq_missing.status().message(),
+            "create project nope:q: parent domain nope does not exist");
+  // Parent type is filled in from the parent.
+  auto untyped = db_.create(make("project", {"default-domain", "r"}, "", d.uuid));
+  ASSERT_TRUE(untyped.is_ok());
+  EXPECT_EQ(untyped->parent_type, "domain");
+  EXPECT_EQ(events(), (std::vector<std::string>{"create domain default-domain", "create project p",
+                                                "create project r"}));
+}
+
+TEST_F(ConfigDbTest, ChecksRefsFillsTheirNamesAndKeepsTheirOrder) {
+  auto a = must(db_.create(make("virtual-machine", {"vm-a"})));
+  auto b = must(db_.create(make("virtual-machine", {"vm-b"})));
+  ConfigObject vr = make("virtual-router", {"node-1"});
+  vr.refs = {ref("virtual-machine", b.uuid, {{"k", 1}}), ref("virtual-machine", a.uuid)};
+  auto stored = db_.create(vr);
+  ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
+  ASSERT_EQ(stored->refs.size(), 2u);
+  EXPECT_EQ(stored->refs[0].uuid, b.uuid);
+  EXPECT_EQ(stored->refs[0].to, FqName{"vm-b"});
+  EXPECT_EQ(stored->refs[0].attr, (json{{"k", 1}}));
+  EXPECT_EQ(stored->refs[1].to, FqName{"vm-a"});
+  EXPECT_TRUE(stored->refs[1].attr.is_null());
+  EXPECT_EQ(stored->ref_uuids("virtual-machine"), (std::vector<std::string>{b.uuid, a.uuid}));
+
+  ConfigObject bad = make("virtual-router", {"node-2"});
+  bad.refs = {ref("virtual-machine", "missing-uuid")};
+  auto r = db_.create(bad);
+  EXPECT_EQ(r.status().code(), core::Code::kNotFound);
+  EXPECT_EQ(r.status().message(),
+            "create virtual-router node-2: refs[0]: virtual-machine missing-uuid does not exist");
+  bad.refs = {ref("virtual-network", a.uuid)};
+  EXPECT_EQ(db_.create(bad).status().message(),
+            "create virtual-router node-2: refs[0]: virtual-network " + a.uuid +
+                " does not exist (that uuid is a virtual-machine)");
+  bad.refs = {ref("virtual-machine", a.uuid), ref("virtual-machine", a.uuid)};
+  EXPECT_EQ(db_.create(bad).status().code(), core::Code::kInvalid);
+  // A ref can name its target by fq_name.
+  Ref by_name;
+  by_name.type = "virtual-machine";
+  by_name.to = {"vm-a"};
+  bad.refs = {by_name};
+  auto ok = db_.create(bad);
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->refs[0].uuid, a.uuid);
+  EXPECT_FALSE(db_.read_fq("virtual-router", {"node-3"}).has_value());
+  EXPECT_EQ(events(), (std::vector<std::string>{
+                          "create virtual-machine vm-a", "create virtual-machine vm-b",
+                          "create virtual-router node-1", "create virtual-router node-2"}));
+}
+
+TEST_F(ConfigDbTest, UpdateReplacesPropsAndRefsOnly) {
+  auto vm = must(db_.create(make("virtual-machine", {"vm"})));
+  ConfigObject si = make("service-instance", {"si"});
+  si.props["service_instance_bindings"] = {{"key_value_pair", json::array()}};
+  si = must(db_.create(si));
+  const std::string created = si.props["id_perms"]["created"];
+  clock_.advance(std::chrono::seconds(5));
+
+  ConfigObject next = si;
+  next.props = {{"display_name", "si"}};
+  next.refs = {ref("virtual-machine", vm.uuid)};
+  auto u = db_.update(next);
+  ASSERT_TRUE(u.is_ok()) << u.status().to_string();
+  EXPECT_FALSE(u->props.contains("service_instance_bindings"));
+  EXPECT_EQ(u->props["display_name"], "si");
+  EXPECT_EQ(u->props["id_perms"]["created"], created);
+  EXPECT_EQ(u->props["id_perms"]["last_modified"], "2026-01-01T00:00:05.000000");
+  ASSERT_EQ(u->refs.size(), 1u);
+  EXPECT_EQ(u->refs[0].to, FqName{"vm"});
+  EXPECT_EQ(db_.back_refs(vm.uuid).size(), 1u);
+
+  next.refs.clear();
+  ASSERT_TRUE(db_.update(next).is_ok());
+  EXPECT_TRUE(db_.back_refs(vm.uuid).empty());
+
+  ConfigObject renamed = next;
+  renamed.fq_name = {"other"};
+  EXPECT_EQ(db_.update(renamed).status().code(), core::Code::kInvalid);
+  ConfigObject retyped = next;
+  retyped.type = "virtual-machine";
+  EXPECT_EQ(db_.update(retyped).status().code(), core::Code::kNotFound);
+  ConfigObject missing = next;
+  missing.uuid = "gone";
+  EXPECT_EQ(db_.update(missing).status().message(), "update: service-instance gone does not exist");
+  ConfigObject bad_ref = next;
+  bad_ref.refs = {ref("virtual-machine", "gone")};
+  EXPECT_EQ(db_.update(bad_ref).status().code(), core::Code::kNotFound);
+  EXPECT_EQ(db_.read(si.uuid)->refs.size(), 0u) << "a failed update changes nothing";
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{"create virtual-machine vm", "create service-instance si",
+                                      "update service-instance si", "update service-instance si"}));
+}
+
+TEST_F(ConfigDbTest, TimestampsComeFromTheClockNotTheCaller) {
+  ConfigObject o = make("loadbalancer", {"lb"});
+  o.props["id_perms"] = {{"created", "1999-01-01T00:00:00"}, {"user_visible", false}};
+  clock_.advance(std::chrono::microseconds(1500));
+  auto c = must(db_.create(o));
+  EXPECT_EQ(c.props["id_perms"], (json{{"created", "2026-01-01T00:00:00.001500"},
+                                       {"last_modified", "2026-01-01T00:00:00.001500"},
+                                       {"user_visible", false}}));
+  // Sending back what was read does not move `created`.
+  clock_.advance(std::chrono::hours(1));
+  auto u = must(db_.update(c));
+  EXPECT_EQ(u.props["id_perms"]["created"], "2026-01-01T00:00:00.001500");
+  EXPECT_EQ(u.props["id_perms"]["last_modified"], "2026-01-01T01:00:00.001500");
+  EXPECT_EQ(u.props["id_perms"]["user_visible"], false);
+  ConfigObject plain = must(db_.create(make("loadbalancer", {"lb2"})));
+  EXPECT_EQ(plain.props.size(), 1u) << plain.props.dump();
+}
+
+TEST_F(ConfigDbTest, DeleteIsRefusedWhileChildrenOrBackRefsExist) {
+  pod_network();
+  auto ip = must(iip("pod-iip", pod_vn_.uuid));
+  events();
+  auto s = db_.remove("virtual-network", pod_vn_.uuid);
+  EXPECT_EQ(s.code(), core::Code::kConflict);
+  EXPECT_EQ(s.message(),
+            "cannot delete virtual-network default-domain:k8s-default:k8s-default-pod-network (" +
+                pod_vn_.uuid + "): instance-ip pod-iip (" + ip.uuid + ") refers to it");
+  s = db_.remove("project", project_.uuid);
+  EXPECT_EQ(s.code(), core::Code::kConflict);
+  EXPECT_EQ(s.message(), "cannot delete project default-domain:k8s-default (" + project_.uuid +
+                             "): child network-ipam default-domain:k8s-default:k8s-pod-ipam (" +
+                             pod_ipam_.uuid +
+                             "); child virtual-network "
+                             "default-domain:k8s-default:k8s-default-pod-network (" +
+                             pod_vn_.uuid + ")");
+  EXPECT_TRUE(events().empty());
+  EXPECT_TRUE(db_.read(pod_vn_.uuid).has_value());
+
+  EXPECT_EQ(db_.remove("virtual-network", ip.uuid).code(), core::Code::kNotFound);
+  EXPECT_EQ(db_.remove("instance-ip", "gone").message(), "delete: instance-ip gone does not exist");
+  ASSERT_TRUE(db_.remove("instance-ip", ip.uuid).is_ok());
+  ASSERT_TRUE(db_.remove("virtual-network", pod_vn_.uuid).is_ok());
+  ASSERT_TRUE(db_.remove("network-ipam", pod_ipam_.uuid).is_ok());
+  ASSERT_TRUE(db_.remove("project", project_.uuid).is_ok());
+  EXPECT_FALSE(db_.read(pod_vn_.uuid).has_value());
+  bus_.run_until_idle();
+  ASSERT_EQ(bodies_.size(), 4u);
+  EXPECT_EQ(bodies_[0]["summary"], "delete instance-ip pod-iip (10.47.255.252 freed)");
+  EXPECT_EQ(bodies_[1]["uuid"], pod_vn_.uuid);
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{
+                "delete instance-ip pod-iip", "delete virtual-network k8s-default-pod-network",
+                "delete network-ipam k8s-pod-ipam", "delete project k8s-default"}));
+}
+
+TEST_F(ConfigDbTest, DeleteConflictCountsWhatItDoesNotName) {
+  auto d = must(db_.create(make("domain", {"d"})));
+  for (int i = 0; i < 8; ++i)
+    must(db_.create(make("project", {"d", "p" + std::to_string(i)}, "domain", d.uuid)));
+  auto s = db_.remove("domain", d.uuid);
+  EXPECT_EQ(s.code(), core::Code::kConflict);
+  EXPECT_NE(s.message().find("child project d:p4"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("d:p5"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("; and 3 more"), std::string::npos) << s.message();
+}
+
+TEST_F(ConfigDbTest, SelfRefDoesNotBlockDelete) {
+  auto o = must(db_.create(make("virtual-machine", {"vm"})));
+  ASSERT_TRUE(
+      db_.ref_update("virtual-machine", o.uuid, "virtual-machine", o.uuid, RefOp::kAdd).is_ok());
+  EXPECT_TRUE(db_.remove("virtual-machine", o.uuid).is_ok());
+}
+
+TEST_F(ConfigDbTest, RefUpdateAddsChangesAndRemovesOneLink) {
+  auto vm1 = must(db_.create(make("virtual-machine", {"vm-1"})));
+  auto vm2 = must(db_.create(make("virtual-machine", {"vm-2"})));
+  auto vr = must(db_.create(make("virtual-router", {"default-global-system-config", "node-1"})));
+  events();
+  ASSERT_TRUE(
+      db_.ref_update("virtual-router", vr.uuid, "virtual-machine", vm2.uuid, RefOp::kAdd).is_ok());
+  ASSERT_TRUE(db_.ref_update("virtual-router", vr.uuid, "virtual-machine", vm1.uuid, RefOp::kAdd,
+                             {{"a", 1}})
+                  .is_ok());
+  // Adding again changes the attr in place.
+  ASSERT_TRUE(db_.ref_update("virtual-router", vr.uuid, "virtual-machine", vm2.uuid, RefOp::kAdd,
+                             {{"a", 2}})
+                  .is_ok());
+  auto r = db_.read(vr.uuid);
+  ASSERT_EQ(r->refs.size(), 2u);
+  EXPECT_EQ(r->refs[0].uuid, vm2.uuid);
+  EXPECT_EQ(r->refs[0].attr, (json{{"a", 2}}));
+  EXPECT_EQ(r->refs[1].uuid, vm1.uuid);
+  EXPECT_EQ(r->refs[1].to, FqName{"vm-1"});
+  EXPECT_EQ(db_.back_refs(vm1.uuid, "virtual-router").size(), 1u);
+  EXPECT_TRUE(db_.back_refs(vm1.uuid, "instance-ip").empty());
+
+  auto missing = db_.ref_update("virtual-router", vr.uuid, "virtual-machine", "gone", RefOp::kAdd);
+  EXPECT_EQ(missing.code(), core::Code::kNotFound);
+  EXPECT_EQ(missing.message(),
+            "ref-update virtual-router default-global-system-config:node-1 -> "
+            "virtual-machine gone: virtual-machine gone does not exist");
+  EXPECT_EQ(
+      db_.ref_update("virtual-router", "gone", "virtual-machine", vm1.uuid, RefOp::kAdd).code(),
+      core::Code::kNotFound);
+  EXPECT_EQ(
+      db_.ref_update("virtual-machine", vr.uuid, "virtual-machine", vm1.uuid, RefOp::kAdd).code(),
+      core::Code::kNotFound);
+
+  ASSERT_TRUE(db_.ref_update("virtual-router", vr.uuid, "virtual-machine", vm2.uuid, RefOp::kDelete)
+                  .is_ok());
+  // Deleting a link that is not there is a no-op: no notification.
+  ASSERT_TRUE(db_.ref_update("virtual-router", vr.uuid, "virtual-machine", vm2.uuid, RefOp::kDelete)
+                  .is_ok());
+  r = db_.read(vr.uuid);
+  ASSERT_EQ(r->refs.size(), 1u);
+  EXPECT_EQ(r->refs[0].uuid, vm1.uuid);
+  // A new link goes after the existing ones.
+  ASSERT_TRUE(
+      db_.ref_update("virtual-router", vr.uuid, "virtual-machine", vm2.uuid, RefOp::kAdd).is_ok());
+  EXPECT_EQ(db_.read(vr.uuid)->ref_uuids("virtual-machine"),
+            (std::vector<std::string>{vm1.uuid, vm2.uuid}));
+  bus_.run_until_idle();
+  ASSERT_EQ(bodies_.size(), 5u);
+  EXPECT_EQ(bodies_[0]["summary"],
+            "update virtual-router default-global-system-config:node-1 (ref add "
+            "virtual-machine " +
+                vm2.uuid + ")");
+  EXPECT_EQ(events(), std::vector<std::string>(5, "update virtual-router node-1"));
+}
+
+TEST_F(ConfigDbTest, ListBackRefsAndChildrenAreOrderedByFqName) {
+  auto d = must(db_.create(make("domain", {"default-domain"})));
+  auto pb = must(db_.create(make("project", {"default-domain", "b"}, "domain", d.uuid)));
+  auto pa = must(db_.create(make("project", {"default-domain", "a"}, "domain", d.uuid)));
+  auto pc = must(db_.create(make("project", {"default-domain", "a-c"}, "domain", d.uuid)));
+  auto vn =
+      must(db_.create(make("virtual-network", {"default-domain", "a", "net"}, "project", pa.uuid)));
+  auto names = [](const std::vector<ConfigObject>& v) {
+    std::vector<std::string> out;
+    for (const auto& o : v) out.push_back(o.name());
+    return out;
+  };
+  EXPECT_EQ(names(db_.list("project")), (std::vector<std::string>{"a", "a-c", "b"}));
+  EXPECT_EQ(names(db_.list("project", d.uuid)), (std::vector<std::string>{"a", "a-c", "b"}));
+  EXPECT_TRUE(db_.list("project", pa.uuid).empty());
+  EXPECT_TRUE(db_.list("nothing").empty());
+  EXPECT_EQ(names(db_.children(d.uuid)), (std::vector<std::string>{"a", "a-c", "b"}));
+  EXPECT_EQ(names(db_.children(pa.uuid, "virtual-network")), (std::vector<std::string>{"net"}));
+  EXPECT_TRUE(db_.children(pa.uuid, "project").empty());
+
+  // Back-refs of every type, each with all its refs loaded.
+  for (const auto& name : {"z", "y"}) {
+    ConfigObject vmi =
+        make("virtual-machine-interface", {"default-domain", "a", name}, "project", pa.uuid);
+    vmi.refs = {ref("virtual-network", vn.uuid), ref("project", pb.uuid)};
+    must(db_.create(vmi));
+  }
+  ConfigObject ip = make("instance-ip", {"ip"});
+  ip.props["instance_ip_address"] = "192.0.2.1";
+  ip.refs = {ref("project", pc.uuid)};
+  EXPECT_EQ(db_.create(ip).status().code(), core::Code::kInvalid)
+      << "an instance-ip needs a network";
+  ConfigObject fip = make("floating-ip", {"fip"});
+  fip.props["floating_ip_address"] = "192.0.2.1";
+  fip.refs = {ref("virtual-network", vn.uuid)};
+  must(db_.create(fip));
+  auto back = db_.back_refs(vn.uuid);
+  EXPECT_EQ(names(back), (std::vector<std::string>{"y", "z", "fip"}));
+  ASSERT_EQ(back[0].refs.size(), 2u);
+  EXPECT_EQ(back[0].refs[1].to, (FqName{"default-domain", "b"}));
+  EXPECT_EQ(names(db_.back_refs(vn.uuid, "floating-ip")), (std::vector<std::string>{"fip"}));
+  EXPECT_EQ(names(db_.back_refs(pb.uuid, "virtual-machine-interface")),
+            (std::vector<std::string>{"y", "z"}));
+}
+
+TEST_F(ConfigDbTest, InstanceIpsGetAddressesFromTheTopOfTheFlatSubnet) {
+  pod_network();
+  // The api-server fills in gateway, DNS address and subnet uuid on the ipam.
+  auto ipam = db_.read(pod_ipam_.uuid);
+  const json& s0 = ipam->props["ipam_subnets"]["subnets"][0];
+  EXPECT_EQ(s0["default_gateway"], "10.47.255.254");
+  EXPECT_EQ(s0["dns_server_address"], "10.47.255.253");
+  const std::string subnet_uuid = s0["subnet_uuid"];
+  EXPECT_EQ(subnet_uuid.size(), 36u);
+
+  auto a = must(iip("a", pod_vn_.uuid));
+  auto b = must(iip("b", pod_vn_.uuid, "", subnet_uuid));
+  auto c = must(iip("c", pod_vn_.uuid));
+  EXPECT_EQ(a.props["instance_ip_address"], "10.47.255.252");
+  EXPECT_EQ(b.props["instance_ip_address"], "10.47.255.251");
+  EXPECT_EQ(c.props["instance_ip_address"], "10.47.255.250");
+  bus_.run_until_idle();
+  ASSERT_EQ(bodies_.size(), 3u);
+  EXPECT_EQ(bodies_[0]["summary"], "create instance-ip a (10.47.255.252)");
+  events();
+
+  // Freeing an address makes it the next one handed out.
+  ASSERT_TRUE(db_.remove("instance-ip", b.uuid).is_ok());
+  EXPECT_EQ(must(iip("d", pod_vn_.uuid)).props["instance_ip_address"], "10.47.255.251");
+  EXPECT_EQ(must(iip("e", pod_vn_.uuid)).props["instance_ip_address"], "10.47.255.249");
+
+  auto allocs = db_.allocations();
+  ASSERT_EQ(allocs.size(), 4u);
+  EXPECT_EQ(allocs[0].subnet, pod_ipam_.uuid + ":10.32.0.0/12");
+  EXPECT_EQ(allocs[0].address, "10.47.255.249");
+  EXPECT_EQ(allocs[3].owner_uuid, a.uuid);
+}
+
+TEST_F(ConfigDbTest, RequestedAddressesAreReservedOnce) {
+  pod_network();
+  auto a = must(iip("a", pod_vn_.uuid, "10.40.0.7"));
+  EXPECT_EQ(a.props["instance_ip_address"], "10.40.0.7");
+  auto dup = iip("b", pod_vn_.uuid, "10.40.0.7");
+  EXPECT_EQ(dup.status().code(), core::Code::kAlreadyExists);
+  EXPECT_EQ(dup.status().message(),
+            "create instance-ip b: address 10.40.0.7 is in use by instance-ip a (" + a.uuid + ")");
+  auto gw = iip("b", pod_vn_.uuid, "10.47.255.254");
+  EXPECT_EQ(gw.status().code(), core::Code::kAlreadyExists);
+  EXPECT_EQ(gw.status().message(),
+            "create instance-ip b: address 10.47.255.254 is the default gateway of 10.32.0.0/12");
+  EXPECT_EQ(iip("b", pod_vn_.uuid, "10.47.255.253").status().code(), core::Code::kAlreadyExists);
+  auto outside = iip("b", pod_vn_.uuid, "10.96.0.10");
+  EXPECT_EQ(outside.status().code(), core::Code::kInvalid);
+  EXPECT_EQ(outside.status().message(),
+            "create instance-ip b: props.instance_ip_address 10.96.0.10 is not in a subnet of "
+            "virtual-network "
+            "default-domain:k8s-default:k8s-default-pod-network (10.32.0.0/12)");
+  EXPECT_EQ(iip("b", pod_vn_.uuid, "10.47.255.255").status().code(), core::Code::kInvalid);
+  EXPECT_EQ(iip("b", pod_vn_.uuid, "not-an-ip").status().code(), core::Code::kInvalid);
+  auto wrong_subnet = iip("b", pod_vn_.uuid, "", "no-such-subnet");
+  EXPECT_EQ(wrong_subnet.status().code(), core::Code::kNotFound);
+  // Nothing failed half-way: only "a" exists, and the top address is still free.
+  EXPECT_EQ(events(), (std::vector<std::string>{"create instance-ip a"}));
+  EXPECT_EQ(must(iip("c", pod_vn_.uuid)).props["instance_ip_address"], "10.47.255.252");
+}
+
+TEST_F(ConfigDbTest, AddressesCannotChangeOnUpdate) {
+  pod_network();
+  auto a = must(iip("a", pod_vn_.uuid));
+  ConfigObject next = a;
+  next.props = {{"instance_ip_mode", "active-standby"}};
+  auto u = db_.update(next);
+  ASSERT_TRUE(u.is_ok()) << u.status().to_string();
+  EXPECT_EQ(u->props["instance_ip_address"], "10.47.255.252")
+      << "kept when the update leaves it out";
+  EXPECT_EQ(u->props["instance_ip_mode"], "active-standby");
+  next.props["instance_ip_address"] = "10.47.255.100";
+  auto moved = db_.update(next);
+  EXPECT_EQ(moved.status().code(), core::Code::kInvalid);
+  EXPECT_EQ(moved.status().message(),
+            "update instance-ip a: props.instance_ip_address cannot change (is "
+            "10.47.255.252, got 10.47.255.100)");
+}
+
+TEST_F(ConfigDbTest, SubnetUuidPicksTheSubnetAndFullSubnetsFallThrough) {
+  pod_network();
+  ConfigObject ipam =
+      make("network-ipam", {"default-domain", "k8s-default", "small"}, "project", project_.uuid);
+  ipam.props["ipam_subnets"] = {
+      {"subnets", json::array({subnet("192.0.2.0", 29), subnet("198.18.0.0", 24)})}};
+  ipam = must(db_.create(ipam));
+  ConfigObject vn = make("virtual-network", {"default-domain", "k8s-default", "small-net"},
+                         "project", project_.uuid);
+  vn.refs = {ref("network-ipam", ipam.uuid)};
+  vn = must(db_.create(vn));
+  const std::string second = ipam.props["ipam_subnets"]["subnets"][1]["subnet_uuid"];
+  EXPECT_EQ(must(iip("s", vn.uuid, "", second)).props["instance_ip_address"], "198.18.0.252");
+  // 192.0.2.0/29: gateway .6, DNS .5, then .4 .. .1; then the next subnet.
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i)
+    got.push_back(must(iip("x" + std::to_string(i), vn.uuid)).props["instance_ip_address"]);
+  EXPECT_EQ(got, (std::vector<std::string>{"192.0.2.4", "192.0.2.3", "192.0.2.2", "192.0.2.1",
+                                           "198.18.0.251"}));
+  const std::string first = ipam.props["ipam_subnets"]["subnets"][0]["subnet_uuid"];
+  auto full = iip("y", vn.uuid, "", first);
+  EXPECT_EQ(full.status().code(), core::Code::kUnavailable);
+  EXPECT_EQ(full.status().message(),
+            "create instance-ip y: no free address in 192.0.2.0/29 of virtual-network "
+            "default-domain:k8s-default:small-net");
+}
+
+TEST_F(ConfigDbTest, SubnetsKeepTheirUuidsAndCannotBeRemovedWhileInUse) {
+  pod_network();
+  auto a = must(iip("a", pod_vn_.uuid));
+  auto ipam = *db_.read(pod_ipam_.uuid);
+  const std::string subnet_uuid = ipam.props["ipam_subnets"]["subnets"][0]["subnet_uuid"];
+  // kube-manager re-sends the ipam as it made it: the subnet keeps its uuid.
+  ConfigObject again = ipam;
+  again.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.32.0.0", 12)})}};
+  auto u = must(db_.update(again));
+  EXPECT_EQ(u.props["ipam_subnets"]["subnets"][0]["subnet_uuid"], subnet_uuid);
+  EXPECT_EQ(must(iip("b", pod_vn_.uuid)).props["instance_ip_address"], "10.47.255.251");
+
+  again.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.64.0.0", 12)})}};
+  auto removed = db_.update(again);
+  EXPECT_EQ(removed.status().code(), core::Code::kConflict);
+  EXPECT_EQ(removed.status().message(),
+            "update network-ipam default-domain:k8s-default:k8s-pod-ipam: cannot "
+            "remove subnet 10.32.0.0/12: 2 address(es) still in use");
+  again.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.32.0.1", 12)})}};
+  EXPECT_EQ(db_.update(again).status().code(), core::Code::kInvalid);
+  ASSERT_TRUE(db_.remove("instance-ip", a.uuid).is_ok());
+}
+
+TEST_F(ConfigDbTest, FloatingIpsComeFromThePoolsNetworkSubnetOnTheRefAttr) {
+  auto d = must(db_.create(make("domain", {"default-domain"})));
+  auto p =
+      must(db_.create(make("project", {"default-domain", "default-project"}, "domain", d.uuid)));
+  auto ipam =
+      must(db_.create(make("network-ipam", {"default-domain", "default-project", "__public__-ipam"},
+                           "project", p.uuid)));
+  ConfigObject vn = make("virtual-network", {"default-domain", "default-project", "__public__"},
+                         "project", p.uuid);
+  vn.refs = {
+      ref("network-ipam", ipam.uuid, {{"ipam_subnets", json::array({subnet("10.84.59.0", 24)})}})};
+  vn = must(db_.create(vn));
+  EXPECT_EQ(vn.refs[0].attr["ipam_subnets"][0]["default_gateway"], "10.84.59.254");
+  auto pool = must(
+      db_.create(make("floating-ip-pool",
+                      {"default-domain", "default-project", "__public__", "__fip_pool_public__"},
+                      "virtual-network", vn.uuid)));
+  FqName pool_fq = pool.fq_name;
+  auto fip = [&](const std::string& name, const std::string& address = "") {
+    FqName fq = pool_fq;
+    fq.push_back(name);
+    ConfigObject o = make("floating-ip", fq, "floating-ip-pool", pool.uuid);
+    if (!address.empty()) o.props["floating_ip_address"] = address;
+    return db_.create(o);
+  };
+  EXPECT_EQ(must(fip("f1")).props["floating_ip_address"], "10.84.59.252");
+  EXPECT_EQ(must(fip("f2", "10.84.59.10")).props["floating_ip_address"], "10.84.59.10");
+  EXPECT_EQ(fip("f3", "10.84.59.10").status().code(), core::Code::kAlreadyExists);
+  EXPECT_EQ(fip("f3", "10.84.60.10").status().code(), core::Code::kInvalid);
+  // Instance-ips on the same network share the pool of addresses.
+  EXPECT_EQ(must(iip("vip", vn.uuid)).props["instance_ip_address"], "10.84.59.251");
+  auto allocs = db_.allocations();
+  ASSERT_EQ(allocs.size(), 3u);
+  EXPECT_EQ(allocs[0].subnet, vn.uuid + ":" + ipam.uuid + ":10.84.59.0/24");
+  // A ref_update that drops the subnet from the attr is refused while addresses are in use.
+  auto s = db_.ref_update("virtual-network", vn.uuid, "network-ipam", ipam.uuid, RefOp::kAdd,
+                          {{"ipam_subnets", json::array()}});
+  EXPECT_EQ(s.code(), core::Code::kConflict);
+  EXPECT_EQ(
+      db_.ref_update("virtual-network", vn.uuid, "network-ipam", ipam.uuid, RefOp::kDelete).code(),
+      core::Code::kConflict);
+  // ... and keeps the subnet uuid when it re-sends the same subnet.
+  const std::string su = vn.refs[0].attr["ipam_subnets"][0]["subnet_uuid"];
+  ASSERT_TRUE(db_.ref_update("virtual-network", vn.uuid, "network-ipam", ipam.uuid, RefOp::kAdd,
+                             {{"ipam_subnets", json::array({subnet("10.84.59.0", 24)})}})
+                  .is_ok());
+  EXPECT_EQ(db_.read(vn.uuid)->refs[0].attr["ipam_subnets"][0]["subnet_uuid"], su);
+}
+
+TEST_F(ConfigDbTest, ClusterIpFloatingIpsShareTheirInstanceIpsAddress) {
+  pod_network();
+  auto cip = must(iip("svc", pod_vn_.uuid, "10.40.0.10"));
+  ConfigObject f = make("floating-ip", {"svc", "fip-1"}, "instance-ip", cip.uuid);
+  f.props["floating_ip_port_mappings"] = {
+      {"port_mappings",
+       json::array({{{"protocol", "TCP"}, {"src_port", 80}, {"dst_port", 8080}}})}};
+  auto fip1 = must(db_.create(f));
+  EXPECT_EQ(fip1.props["floating_ip_address"], "10.40.0.10");
+  ConfigObject f2 = make("floating-ip", {"svc", "fip-2"}, "instance-ip", cip.uuid);
+  f2.props["floating_ip_address"] = "10.40.0.10";
+  EXPECT_TRUE(db_.create(f2).is_ok());
+  EXPECT_EQ(db_.allocations().size(), 1u) << "the FIPs allocate nothing";
+  EXPECT_EQ(db_.children(cip.uuid, "floating-ip").size(), 2u);
+}
+
+TEST_F(ConfigDbTest, FailedWritesPublishNothing) {
+  EXPECT_FALSE(db_.create(make("project", {"d", "p"}, "domain", "x")).is_ok());
+  EXPECT_FALSE(db_.remove("project", "x").is_ok());
+  EXPECT_FALSE(db_.ref_update("project", "x", "domain", "y", RefOp::kAdd).is_ok());
+  EXPECT_TRUE(events().empty());
+}
+
+TEST_F(ConfigDbTest, NotificationsFollowTheOrderOfWrites) {
+  pod_network();
+  auto vm = must(db_.create(make("virtual-machine", {"pod-uid"})));
+  ConfigObject vmi = make("virtual-machine-interface",
+                          {"default-domain", "k8s-default", "pod__vmi"}, "project", project_.uuid);
+  vmi.refs = {ref("virtual-machine", vm.uuid), ref("virtual-network", pod_vn_.uuid)};
+  vmi = must(db_.create(vmi));
+  ConfigObject ip = make("instance-ip", {"pod__iip"});
+  ip.refs = {ref("virtual-network", pod_vn_.uuid), ref("virtual-machine-interface", vmi.uuid)};
+  ip = must(db_.create(ip));
+  ASSERT_TRUE(
+      db_.ref_update("virtual-machine", vm.uuid, "virtual-network", pod_vn_.uuid, RefOp::kAdd)
+          .is_ok());
+  ASSERT_TRUE(db_.remove("instance-ip", ip.uuid).is_ok());
+  ASSERT_TRUE(db_.remove("virtual-machine-interface", vmi.uuid).is_ok());
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{
+                "create virtual-machine pod-uid", "create virtual-machine-interface pod__vmi",
+                "create instance-ip pod__iip", "update virtual-machine pod-uid",
+                "delete instance-ip pod__iip", "delete virtual-machine-interface pod__vmi"}));
+}
+
+std::string temp_db_path(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string path =
+      std::string(dir ? dir : "/tmp") + "/" + name + "-" + std::to_string(getpid()) + ".db";
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+  return path;
+}
+
+TEST(ConfigDbFileTest, PersistsAcrossReopenInWalMode) {
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  const std::string path = temp_db_path("config");
+  std::string vn_uuid, ip_uuid;
+  {
+    auto db = ConfigDb::open(bus, clock, path, 7);
+    ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+    auto ipam = make("network-ipam", {"ipam"});
+    ipam.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.32.0.0", 12)})}};
+    auto i = (*db)->create(ipam);
+    ASSERT_TRUE(i.is_ok()) << i.status().to_string();
+    auto vn = make("virtual-network", {"vn"});
+    vn.refs = {ref("network-ipam", i->uuid)};
+    vn_uuid = (*db)->create(vn)->uuid;
+    auto ip = make("instance-ip", {"a"});
+    ip.refs = {ref("virtual-network", vn_uuid)};
+    auto a = (*db)->create(ip);
+    ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+    ip_uuid = a->uuid;
+  }
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+    sqlite3_finalize(st);
+    ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT version FROM schema_version", -1, &st, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), ConfigDb::kSchemaVersion);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+  }
+  {
+    // Same seed: the generator replays its uuids, which must not collide with stored ones.
+    auto db = ConfigDb::open(bus, clock, path, 7);
+    ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+    auto a = (*db)->read(ip_uuid);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->props["instance_ip_address"], "10.47.255.252");
+    auto ip = make("instance-ip", {"b"});
+    ip.refs = {ref("virtual-network", vn_uuid)};
+    auto b = (*db)->create(ip);
+    ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+    EXPECT_EQ(b->props["instance_ip_address"], "10.47.255.251");
+    EXPECT_EQ((*db)->list("instance-ip").size(), 2u);
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+TEST(ConfigDbFileTest, RefusesAnotherSchemaVersion) {
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  const std::string path = temp_db_path("version");
+  { ASSERT_TRUE(ConfigDb::open(bus, clock, path).is_ok()); }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto db = ConfigDb::open(bus, clock, path);
+  ASSERT_FALSE(db.is_ok());
+  EXPECT_EQ(db.status().code(), core::Code::kUnavailable);
+  EXPECT_NE(db.status().message().find("schema version 99"), std::string::npos)
+      << db.status().message();
+  std::filesystem::remove(path);
+}
+
+TEST(ConfigDbFileTest, OpenFailureIsReportedByEveryCall) {
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  auto db = ConfigDb::open(bus, clock, "/nonexistent-dir/x/config.db");
+  ASSERT_FALSE(db.is_ok());
+  EXPECT_EQ(db.status().code(), core::Code::kUnavailable);
+  EXPECT_NE(db.status().message().find("/nonexistent-dir/x/config.db"), std::string::npos);
+  ConfigDb broken(bus, clock, "/nonexistent-dir/x/config.db");
+  EXPECT_FALSE(broken.open_status().is_ok());
+  EXPECT_EQ(broken.create(make("domain", {"d"})).status().code(), core::Code::kUnavailable);
+  EXPECT_TRUE(broken.list("domain").empty());
+}
+
+TEST(ConfigDbThreadTest, NotificationsArePublishedAfterCommit) {
+  // A subscriber on another thread that reads the object it hears about always finds it
+  // (and finds a deleted one gone).
+  core::Bus bus(core::SystemClock::instance(), core::Bus::Mode::kThreaded, 2);
+  ConfigDb db(bus, core::SystemClock::instance(), ":memory:");
+  std::atomic<int> found{0}, gone{0}, wrong{0};
+  bus.subscribe("reader", "config.changed.", [&](const core::Envelope& e) {
+    auto o = db.read(e.body["uuid"].get<std::string>());
+    if (e.body["op"] == "delete")
+      (o ? wrong : gone)++;
+    else if (o)
+      found++;
+  });
+  for (int i = 0; i < 50; ++i) {
+    auto o = db.create(make("virtual-machine", {"vm-" + std::to_string(i)}));
+    ASSERT_TRUE(o.is_ok());
+    if (i % 2) {
+      ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(10)));
+      ASSERT_TRUE(db.remove("virtual-machine", o->uuid).is_ok());
+    }
+  }
+  ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(10)));
+  EXPECT_EQ(found.load(), 50);
+  EXPECT_EQ(gone.load(), 25);
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(ConfigDbThreadTest, ConcurrentWritersGetDistinctAddresses) {
+  core::Bus bus(core::SystemClock::instance(), core::Bus::Mode::kThreaded, 2);
+  ConfigDb db(bus, core::SystemClock::instance(), ":memory:");
+  std::atomic<int> notified{0};
+  bus.subscribe("test", "config.changed.instance-ip", [&](const core::Envelope&) { ++notified; });
+  auto ipam = make("network-ipam", {"ipam"});
+  ipam.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.32.0.0", 12)})}};
+  auto i = db.create(ipam);
+  auto vn = make("virtual-network", {"vn"});
+  vn.refs = {ref("network-ipam", i->uuid)};
+  const std::string vn_uuid = db.create(vn)->uuid;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::string> addresses;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 50; ++k) {
+        auto ip = make("instance-ip", {"ip-" + std::to_string(t) + "-" + std::to_string(k)});
+        ip.refs = {ref("virtual-network", vn_uuid)};
+        auto r = db.create(ip);
+        ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+        std::lock_guard lock(mu);
+        addresses.insert(r->props["instance_ip_address"].get<std::string>());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(10)));
+  EXPECT_EQ(addresses.size(), 200u);
+  // Exactly the 200 addresses from the top down: .252 .. .53.
+  EXPECT_TRUE(addresses.count("10.47.255.252"));
+  EXPECT_TRUE(addresses.count("10.47.255.53"));
+  EXPECT_FALSE(addresses.count("10.47.255.52"));
+  EXPECT_EQ(notified.load(), 200);
+  EXPECT_EQ(db.list("instance-ip").size(), 200u);
+}
+
+}  // namespace
+}  // namespace csim::controller

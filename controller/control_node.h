@@ -1,0 +1,85 @@
+// The control-node: turns the config graph into what each vrouter agent must know, and
+// pushes it over the bus, as contrail-control does over XMPP (docs/contracts.md).
+//
+// Inputs (bus): "config.changed.<type>" for the types the walk reads (virtual-router,
+// virtual-machine, service-instance, service-template, virtual-machine-interface,
+// instance-ip, floating-ip, virtual-network, network-ipam; loadbalancer* objects never
+// reach agents), "agent.status" ({node, state: up|down, underlay_ip}: an agent is live
+// between its up and its down; a down agent's paths are withdrawn) and "agent.ack"
+// (kept for introspection).
+// Outputs (bus): "xmpp.<node>" to every live agent — {version, node, summary, objects,
+// routes, services, floating_ips}, see controller/agent_views.h — and "bgp.gateway" —
+// {version, routes: [{prefix, node, local_pref, underlay_ip}], summary}.
+//
+// Level-based and coalesced: a message only marks the state dirty and posts one
+// recompute on the module's strand (if none is pending), so a burst of config changes
+// gives one recompute. A view (or the gateway's routes) is published only when its
+// content differs from what that receiver last got, with version + 1; an agent that
+// comes up (again) always gets its full view.
+//
+// Threads: handlers and recomputes run on the bus strand "control-node". view_of() and
+// introspect() may be called from any thread. The ControlNode must outlive the bus's
+// queued work (destroy the bus, or run it idle, first).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "controller/config_api.h"
+#include "core/bus.h"
+
+namespace csim::controller {
+
+class ControlNode {
+ public:
+  static constexpr const char* kModule = "control-node";
+
+  ControlNode(core::Bus& bus, const ConfigApi& api);
+  ControlNode(const ControlNode&) = delete;
+  ControlNode& operator=(const ControlNode&) = delete;
+
+  // Subscribes to the inputs and posts a first recompute (which publishes the gateway's
+  // initial routes). Call once.
+  void start();
+
+  // The last view published to `node` (with version and summary), or null if none.
+  nlohmann::json view_of(const std::string& node) const;
+
+  // For the CLI: {"recomputes": n, "agents": {node: {state, underlay_ip, version,
+  // acked_version, ack_ok, ack_error}}, "gateway": {version, routes}}.
+  nlohmann::json introspect() const;
+
+ private:
+  struct Agent {
+    bool live = false;
+    std::string underlay_ip;
+    uint64_t version = 0;    // of the last view published to it
+    nlohmann::json content;  // last published content; null = push on next recompute
+    nlohmann::json view;     // last published body
+    uint64_t acked_version = 0;
+    bool ack_ok = true;
+    std::string ack_error;
+  };
+
+  void on_config_changed(const core::Envelope& e);
+  void on_agent_status(const core::Envelope& e);
+  void on_agent_ack(const core::Envelope& e);
+  // Posts a recompute unless one is pending. Strand only.
+  void schedule();
+  void recompute();
+
+  core::Bus& bus_;
+  const ConfigApi& api_;
+  bool pending_ = false;  // strand only
+
+  mutable std::mutex mu_;  // guards what view_of() and introspect() read
+  std::map<std::string, Agent> agents_;
+  uint64_t gateway_version_ = 0;
+  nlohmann::json gateway_routes_;  // null until first published
+  uint64_t recomputes_ = 0;
+};
+
+}  // namespace csim::controller

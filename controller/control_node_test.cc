@@ -1,0 +1,439 @@
+#include "controller/control_node.h"
+
+#include <gtest/gtest.h>
+
+#include "controller/bootstrap.h"
+#include "controller/config_db.h"
+
+namespace csim::controller {
+namespace {
+
+using nlohmann::json;
+
+Ref ref(const std::string& type, const std::string& uuid, json attr = nullptr) {
+  Ref r;
+  r.type = type;
+  r.uuid = uuid;
+  r.attr = std::move(attr);
+  return r;
+}
+
+json subnet(const std::string& ip, int len) {
+  return {{"subnet", {{"ip_prefix", ip}, {"ip_prefix_len", len}}}};
+}
+
+// The real config DB on ":memory:", a deterministic bus, and the control-node under test.
+// Topology: node-1 and node-2; pod-a on node-1, pod-b on node-2; an haproxy SI with VM-0
+// (node-1, local_preference 200) and VM-1 (node-2, 100) sharing the VIP instance-ip, a
+// public floating-ip on the VIP, and a clusterIP service over pod-a and pod-b.
+class ControlNodeTest : public ::testing::Test {
+ protected:
+  ControlNodeTest()
+      : bus_(clock_, core::Bus::Mode::kDeterministic),
+        db_(bus_, clock_, ":memory:", 3),
+        cn_(bus_, db_) {
+    bus_.subscribe("test", "xmpp.", [this](const core::Envelope& e) {
+      pushes_.push_back({e.topic, e.body});
+    });
+    bus_.subscribe("test", "bgp.gateway", [this](const core::Envelope& e) {
+      pushes_.push_back({e.topic, e.body});
+    });
+    cn_.start();
+  }
+  ~ControlNodeTest() override { bus_.run_until_idle(); }
+
+  ConfigObject create(const std::string& type, FqName fq, const std::string& parent_uuid,
+                      std::vector<Ref> refs = {}, json props = json::object()) {
+    ConfigObject o;
+    o.type = type;
+    o.fq_name = std::move(fq);
+    o.parent_uuid = parent_uuid;
+    o.refs = std::move(refs);
+    o.props = std::move(props);
+    auto r = db_.create(o);
+    EXPECT_TRUE(r.is_ok()) << type << ": " << r.status().to_string();
+    return r.is_ok() ? *r : ConfigObject{};
+  }
+
+  void link(const std::string& type, const std::string& uuid, const std::string& ref_type,
+            const std::string& ref_uuid) {
+    auto s = db_.ref_update(type, uuid, ref_type, ref_uuid, RefOp::kAdd);
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+  }
+
+  // A pod: VM (linked from its node's virtual-router), VMI on the pod network, instance-ip.
+  struct Pod {
+    ConfigObject vm, vmi, iip;
+  };
+  Pod pod(const std::string& name, const std::string& node) {
+    Pod p;
+    p.vm = create("virtual-machine", {name + "-uid"}, "");
+    p.vmi = create("virtual-machine-interface", {"default-domain", "k8s-default", name + "__vmi"},
+                   project_.uuid,
+                   {ref("virtual-machine", p.vm.uuid), ref("virtual-network", pod_vn_.uuid)});
+    p.iip = create(
+        "instance-ip", {name + "__iip"}, "",
+        {ref("virtual-network", pod_vn_.uuid), ref("virtual-machine-interface", p.vmi.uuid)});
+    link("virtual-router", vr_[node], "virtual-machine", p.vm.uuid);
+    return p;
+  }
+
+  void build() {
+    ASSERT_TRUE(provision_defaults(db_).is_ok());
+    for (const auto& [node, ip] :
+         {std::pair{"node-1", "169.254.1.1"}, std::pair{"node-2", "169.254.1.2"}}) {
+      auto vr = add_virtual_router(db_, node, ip);
+      ASSERT_TRUE(vr.is_ok()) << vr.status().to_string();
+      vr_[node] = *vr;
+    }
+    auto domain = *db_.read_fq("domain", {"default-domain"});
+    project_ = create("project", {"default-domain", "k8s-default"}, domain.uuid);
+    auto pod_ipam =
+        create("network-ipam", {"default-domain", "k8s-default", "k8s-pod-ipam"}, project_.uuid, {},
+               {{"ipam_subnets", {{"subnets", json::array({subnet("10.32.0.0", 12)})}}}});
+    pod_vn_ = create("virtual-network",
+                     {"default-domain", "k8s-default", "k8s-default-pod-network"}, project_.uuid,
+                     {ref("network-ipam", pod_ipam.uuid, {{"ipam_subnets", json::array()}})});
+    auto svc_ipam =
+        create("network-ipam", {"default-domain", "k8s-default", "k8s-service-ipam"}, project_.uuid,
+               {}, {{"ipam_subnets", {{"subnets", json::array({subnet("10.96.0.0", 12)})}}}});
+    svc_vn_ =
+        create("virtual-network", {"default-domain", "k8s-default", "k8s-default-service-network"},
+               project_.uuid, {ref("network-ipam", svc_ipam.uuid)});
+
+    a_ = pod("pod-a", "node-1");  // 10.47.255.252
+    b_ = pod("pod-b", "node-2");  // 10.47.255.251
+
+    // The ingress loadbalancer: kube-manager's VIP VMI and instance-ip (10.47.255.250)...
+    auto lb = create("loadbalancer", {"default-domain", "k8s-default", "ingress"}, project_.uuid);
+    vip_vmi_ = create("virtual-machine-interface", {"default-domain", "k8s-default", "ingress-vip"},
+                      project_.uuid, {ref("virtual-network", pod_vn_.uuid)});
+    vip_iip_ = create(
+        "instance-ip", {"ingress-vip-iip"}, "",
+        {ref("virtual-network", pod_vn_.uuid), ref("virtual-machine-interface", vip_vmi_.uuid)});
+    // ... and the public floating-ip (10.84.59.252) on it.
+    auto pool = *db_.read_fq("floating-ip-pool", {"default-domain", "default-project", "__public__",
+                                                  "__fip_pool_public__"});
+    FqName fip_fq = pool.fq_name;
+    fip_fq.push_back("ingress-fip");
+    fip_ =
+        create("floating-ip", fip_fq, pool.uuid, {ref("virtual-machine-interface", vip_vmi_.uuid)});
+    // svc-monitor: template, SI, two VMs with a VMI each sharing the VIP and the FIP.
+    auto st = create("service-template", {"default-domain", "haproxy-loadbalancer-template"},
+                     domain.uuid);
+    si_ = create("service-instance", {"default-domain", "k8s-default", "ingress__si"},
+                 project_.uuid, {ref("service-template", st.uuid)},
+                 {{"service_instance_properties", {{"ha_mode", "active-standby"}}}});
+    for (int i = 0; i < 2; ++i) {
+      const std::string name = "default-domain__k8s-default__lb__" + std::to_string(i + 1);
+      vm_[i] = create("virtual-machine", {name}, "", {ref("service-instance", si_.uuid)});
+      vmi_[i] = create(
+          "virtual-machine-interface", {"default-domain", "k8s-default", name + "__right__1"},
+          project_.uuid,
+          {ref("virtual-machine", vm_[i].uuid), ref("virtual-network", pod_vn_.uuid)},
+          {{"virtual_machine_interface_properties",
+            {{"service_interface_type", "right"}, {"local_preference", i == 0 ? 200 : 100}}}});
+      link("instance-ip", vip_iip_.uuid, "virtual-machine-interface", vmi_[i].uuid);
+      link("floating-ip", fip_.uuid, "virtual-machine-interface", vmi_[i].uuid);
+      link("virtual-router", vr_[i == 0 ? "node-1" : "node-2"], "virtual-machine", vm_[i].uuid);
+    }
+    (void)lb;
+
+    // A Service: clusterIP instance-ip 10.96.0.10 and the native LB's floating-ip under it.
+    auto svc_vmi = create("virtual-machine-interface", {"default-domain", "k8s-default", "svc-vmi"},
+                          project_.uuid, {ref("virtual-network", svc_vn_.uuid)});
+    auto cip = create(
+        "instance-ip", {"svc-iip"}, "",
+        {ref("virtual-network", svc_vn_.uuid), ref("virtual-machine-interface", svc_vmi.uuid)},
+        {{"instance_ip_address", "10.96.0.10"}});
+    svc_fip_ =
+        create("floating-ip", {"svc-iip", "svc-lb"}, cip.uuid,
+               {ref("virtual-machine-interface", a_.vmi.uuid),
+                ref("virtual-machine-interface", b_.vmi.uuid)},
+               {{"floating_ip_port_mappings",
+                 {{"port_mappings",
+                   json::array({{{"protocol", "TCP"}, {"src_port", 80}, {"dst_port", 8080}}})}}}});
+  }
+
+  void agent(const std::string& node, const std::string& state) {
+    bus_.publish("agent-" + node, "agent.status",
+                 {{"node", node},
+                  {"state", state},
+                  {"underlay_ip", node == "node-1" ? "169.254.1.1" : "169.254.1.2"},
+                  {"summary", node + " " + state}});
+  }
+
+  // Pushes since the last call, as (topic, body), after running the bus.
+  std::vector<std::pair<std::string, json>> pushes() {
+    bus_.run_until_idle();
+    return std::exchange(pushes_, {});
+  }
+  static std::vector<std::string> topics(const std::vector<std::pair<std::string, json>>& p) {
+    std::vector<std::string> out;
+    for (const auto& [t, b] : p) out.push_back(t + " v" + std::to_string(b["version"].get<int>()));
+    return out;
+  }
+
+  static json route(const std::string& prefix, json nexthop, int pref) {
+    return {{"prefix", prefix}, {"nexthop", std::move(nexthop)}, {"local_pref", pref}};
+  }
+  static json local(const std::string& vmi) { return {{"type", "local"}, {"vmi", vmi}}; }
+  static json remote(const std::string& node) {
+    return {{"type", "remote"},
+            {"node", node},
+            {"underlay_ip", node == "node-1" ? "169.254.1.1" : "169.254.1.2"}};
+  }
+  static std::set<std::string> object_names(const json& view) {
+    std::set<std::string> out;
+    for (const auto& o : view["objects"])
+      out.insert(o["type"].get<std::string>() + " " + o["fq_name"].back().get<std::string>());
+    return out;
+  }
+
+  core::SimulatedClock clock_;
+  core::Bus bus_;
+  ConfigDb db_;
+  ControlNode cn_;
+  std::vector<std::pair<std::string, json>> pushes_;
+  std::map<std::string, std::string> vr_;
+  ConfigObject project_, pod_vn_, svc_vn_, vip_vmi_, vip_iip_, fip_, si_, svc_fip_;
+  ConfigObject vm_[2], vmi_[2];
+  Pod a_, b_;
+};
+
+TEST_F(ControlNodeTest, RoutesServicesAndFloatingIpsPerNode) {
+  build();
+  EXPECT_EQ(vip_iip_.props["instance_ip_address"], "10.47.255.250");
+  EXPECT_EQ(fip_.props["floating_ip_address"], "10.84.59.252");
+  EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"bgp.gateway v1"}))
+      << "no agent is live yet";
+  EXPECT_TRUE(cn_.view_of("node-1").is_null());
+
+  agent("node-1", "up");
+  agent("node-2", "up");
+  auto p = pushes();
+  ASSERT_EQ(topics(p),
+            (std::vector<std::string>{"xmpp.node-1 v1", "xmpp.node-2 v1", "bgp.gateway v2"}));
+  const json& v1 = p[0].second;
+  const json& v2 = p[1].second;
+  EXPECT_EQ(v1["node"], "node-1");
+  EXPECT_EQ(v1["summary"], "view v1: 2 VMs, 1 SI, 3 routes, 1 service, 1 FIP");
+  EXPECT_EQ(v1["routes"], json::array({route("10.47.255.250/32", local(vmi_[0].uuid), 200),
+                                       route("10.47.255.251/32", remote("node-2"), 100),
+                                       route("10.47.255.252/32", local(a_.vmi.uuid), 100)}));
+  EXPECT_EQ(v2["routes"], json::array({route("10.47.255.250/32", remote("node-1"), 200),
+                                       route("10.47.255.251/32", local(b_.vmi.uuid), 100),
+                                       route("10.47.255.252/32", remote("node-1"), 100)}));
+  const json services =
+      json::array({{{"cluster_ip", "10.96.0.10"},
+                    {"protocol", "TCP"},
+                    {"port", 80},
+                    {"backends", json::array({{{"ip", "10.47.255.251"}, {"port", 8080}},
+                                              {{"ip", "10.47.255.252"}, {"port", 8080}}})}}});
+  EXPECT_EQ(v1["services"], services);
+  EXPECT_EQ(v2["services"], services);
+  EXPECT_EQ(v1["floating_ips"],
+            json::array(
+                {{{"fip", "10.84.59.252"}, {"fixed_ip", "10.47.255.250"}, {"vmi", vmi_[0].uuid}}}));
+  EXPECT_EQ(v2["floating_ips"],
+            json::array(
+                {{{"fip", "10.84.59.252"}, {"fixed_ip", "10.47.255.250"}, {"vmi", vmi_[1].uuid}}}));
+  EXPECT_EQ(p[2].second["routes"], json::array({{{"prefix", "10.84.59.252/32"},
+                                                 {"node", "node-1"},
+                                                 {"local_pref", 200},
+                                                 {"underlay_ip", "169.254.1.1"}}}));
+  EXPECT_EQ(p[2].second["summary"], "gateway v2: 1 route: 10.84.59.252/32 -> node-1");
+
+  // Each agent sees only what its node hosts: its VR, VMs, their SI and template, VMIs
+  // with their instance-ips and floating-ips, networks and ipams. No loadbalancer.
+  EXPECT_EQ(object_names(v1),
+            (std::set<std::string>{
+                "virtual-router node-1",
+                "virtual-machine pod-a-uid",
+                "virtual-machine default-domain__k8s-default__lb__1",
+                "service-instance ingress__si",
+                "service-template haproxy-loadbalancer-template",
+                "virtual-machine-interface pod-a__vmi",
+                "virtual-machine-interface default-domain__k8s-default__lb__1__right__1",
+                "instance-ip pod-a__iip",
+                "instance-ip ingress-vip-iip",
+                "floating-ip ingress-fip",
+                "floating-ip svc-lb",
+                "virtual-network k8s-default-pod-network",
+                "network-ipam k8s-pod-ipam",
+            }));
+  EXPECT_EQ(object_names(v2),
+            (std::set<std::string>{
+                "virtual-router node-2",
+                "virtual-machine pod-b-uid",
+                "virtual-machine default-domain__k8s-default__lb__2",
+                "service-instance ingress__si",
+                "service-template haproxy-loadbalancer-template",
+                "virtual-machine-interface pod-b__vmi",
+                "virtual-machine-interface default-domain__k8s-default__lb__2__right__1",
+                "instance-ip pod-b__iip",
+                "instance-ip ingress-vip-iip",
+                "floating-ip ingress-fip",
+                "floating-ip svc-lb",
+                "virtual-network k8s-default-pod-network",
+                "network-ipam k8s-pod-ipam",
+            }));
+  // Objects are the stored ones, in a stable order (type, then fq_name).
+  json vr_obj;
+  for (const auto& o : v1["objects"])
+    if (o["type"] == "virtual-router") vr_obj = o;
+  EXPECT_EQ(vr_obj, json(*db_.read(vr_["node-1"])));
+  EXPECT_EQ(v1["objects"][0]["type"], "floating-ip");
+  EXPECT_EQ(cn_.view_of("node-1"), v1);
+}
+
+TEST_F(ControlNodeTest, FailoverWithdrawsTheDownAgentsPaths) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+
+  agent("node-1", "down");
+  auto p = pushes();
+  ASSERT_EQ(topics(p), (std::vector<std::string>{"xmpp.node-2 v2", "bgp.gateway v2"}))
+      << "nothing to the down agent";
+  const json& v2 = p[0].second;
+  EXPECT_EQ(v2["routes"], json::array({route("10.47.255.250/32", local(vmi_[1].uuid), 100),
+                                       route("10.47.255.251/32", local(b_.vmi.uuid), 100)}))
+      << "the standby's path wins; pod-a's path is withdrawn";
+  EXPECT_EQ(v2["services"][0]["backends"],
+            json::array({{{"ip", "10.47.255.251"}, {"port", 8080}}}));
+  EXPECT_EQ(p[1].second["routes"], json::array({{{"prefix", "10.84.59.252/32"},
+                                                 {"node", "node-2"},
+                                                 {"local_pref", 100},
+                                                 {"underlay_ip", "169.254.1.2"}}}));
+  auto info = cn_.introspect();
+  EXPECT_EQ(info["agents"]["node-1"]["state"], "down");
+  EXPECT_EQ(info["agents"]["node-2"]["version"], 2);
+
+  // node-1 comes back: it gets its full view again (v2), the active path wins again.
+  agent("node-1", "up");
+  p = pushes();
+  ASSERT_EQ(topics(p),
+            (std::vector<std::string>{"xmpp.node-1 v2", "xmpp.node-2 v3", "bgp.gateway v3"}));
+  EXPECT_EQ(p[0].second["routes"][0], route("10.47.255.250/32", local(vmi_[0].uuid), 200));
+  EXPECT_EQ(p[1].second["routes"][0], route("10.47.255.250/32", remote("node-1"), 200));
+  EXPECT_EQ(p[2].second["routes"][0]["node"], "node-1");
+
+  // Both down: no agent gets anything, the gateway has no route.
+  agent("node-1", "down");
+  agent("node-2", "down");
+  p = pushes();
+  ASSERT_EQ(topics(p), (std::vector<std::string>{"bgp.gateway v4"}));
+  EXPECT_EQ(p[0].second["routes"], json::array());
+}
+
+TEST_F(ControlNodeTest, AnAgentThatReconnectsGetsItsViewEvenIfUnchanged) {
+  build();
+  agent("node-2", "up");
+  pushes();
+  agent("node-2", "up");  // a new XMPP session: the agent starts empty
+  EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-2 v2"}));
+}
+
+TEST_F(ControlNodeTest, UnchangedRecomputePublishesNothing) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  const uint64_t before = cn_.introspect()["recomputes"];
+  // A walked type that reaches no view: a recompute runs, nothing changed, nothing is sent.
+  create("virtual-machine", {"unscheduled-vm"}, "");
+  EXPECT_TRUE(pushes().empty());
+  EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 1);
+  // Types that never reach agents do not even cause a recompute.
+  create("loadbalancer-listener", {"default-domain", "k8s-default", "l"}, project_.uuid);
+  EXPECT_TRUE(pushes().empty());
+  EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 1);
+  // An update to an object in node-2's view only goes to node-2.
+  ConfigObject vm = *db_.read(b_.vm.uuid);
+  vm.props["display_name"] = "pod-b";
+  ASSERT_TRUE(db_.update(vm).is_ok());
+  EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-2 v2"}));
+}
+
+TEST_F(ControlNodeTest, ABurstOfChangesIsOneRecompute) {
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  const uint64_t before = cn_.introspect()["recomputes"];
+  build();  // ~40 config writes without running the bus in between
+  auto p = pushes();
+  EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 1);
+  ASSERT_EQ(topics(p),
+            (std::vector<std::string>{"xmpp.node-1 v2", "xmpp.node-2 v2", "bgp.gateway v2"}));
+  EXPECT_EQ(p[0].second["routes"].size(), 3u);
+}
+
+TEST_F(ControlNodeTest, ServicesSkipBackendsOnDownNodesAndEmptyServices) {
+  build();
+  agent("node-2", "up");
+  auto p = pushes();
+  ASSERT_EQ(topics(p), (std::vector<std::string>{"xmpp.node-2 v1", "bgp.gateway v1"}));
+  EXPECT_EQ(p[0].second["services"][0]["backends"],
+            json::array({{{"ip", "10.47.255.251"}, {"port", 8080}}}));
+  // Remove pod-b from the service: no live backend left, so no service entry.
+  ConfigObject fip = *db_.read(svc_fip_.uuid);
+  fip.refs = {ref("virtual-machine-interface", a_.vmi.uuid)};
+  ASSERT_TRUE(db_.update(fip).is_ok());
+  p = pushes();
+  ASSERT_EQ(topics(p), (std::vector<std::string>{"xmpp.node-2 v2"}));
+  EXPECT_EQ(p[0].second["services"], json::array());
+}
+
+TEST_F(ControlNodeTest, MovingAVmMovesItsObjectsAndRoutes) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  // svc-monitor reschedules VM-0 from node-1 to node-2 (both instances on node-2 now).
+  ASSERT_TRUE(db_.ref_update("virtual-router", vr_["node-1"], "virtual-machine", vm_[0].uuid,
+                             RefOp::kDelete)
+                  .is_ok());
+  ASSERT_TRUE(
+      db_.ref_update("virtual-router", vr_["node-2"], "virtual-machine", vm_[0].uuid, RefOp::kAdd)
+          .is_ok());
+  auto p = pushes();
+  ASSERT_EQ(topics(p),
+            (std::vector<std::string>{"xmpp.node-1 v2", "xmpp.node-2 v2", "bgp.gateway v2"}));
+  EXPECT_FALSE(
+      object_names(p[0].second).count("virtual-machine default-domain__k8s-default__lb__1"));
+  EXPECT_TRUE(
+      object_names(p[1].second).count("virtual-machine default-domain__k8s-default__lb__1"));
+  EXPECT_EQ(p[1].second["routes"][0], route("10.47.255.250/32", local(vmi_[0].uuid), 200));
+  EXPECT_EQ(p[1].second["floating_ips"].size(), 2u);
+  EXPECT_EQ(p[0].second["floating_ips"], json::array());
+  EXPECT_EQ(p[2].second["routes"][0]["node"], "node-2");
+  EXPECT_EQ(p[2].second["routes"][0]["local_pref"], 200);
+}
+
+TEST_F(ControlNodeTest, AcksAndBadStatusMessagesShowInIntrospection) {
+  agent("node-1", "up");
+  pushes();
+  bus_.publish("agent-node-1", "agent.ack",
+               {{"node", "node-1"},
+                {"version", 1},
+                {"ok", false},
+                {"error", "ip route: RTNETLINK answers"}});
+  bus_.publish("agent-x", "agent.status", {{"node", "node-9"}, {"state", "sideways"}});
+  bus_.run_until_idle();
+  auto info = cn_.introspect();
+  EXPECT_EQ(info["agents"]["node-1"]["acked_version"], 1);
+  EXPECT_EQ(info["agents"]["node-1"]["ack_ok"], false);
+  EXPECT_EQ(info["agents"]["node-1"]["ack_error"], "ip route: RTNETLINK answers");
+  EXPECT_FALSE(info["agents"].contains("node-9"));
+  bool recorded = false;
+  for (const auto& s : bus_.spans())
+    if (s.module == "control-node" && s.topic == "agent.status ignored") recorded = true;
+  EXPECT_TRUE(recorded);
+  // An agent without a virtual-router still gets an (empty) view.
+  EXPECT_EQ(cn_.view_of("node-1")["objects"], json::array());
+}
+
+}  // namespace
+}  // namespace csim::controller
