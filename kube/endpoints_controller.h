@@ -1,0 +1,66 @@
+// EndpointsController: keeps each Service's Endpoints equal to its ready pods (what
+// kube-controller-manager's endpoints controller does).
+//
+// For a Service with a non-empty spec.selector (and type other than ExternalName), the
+// Endpoints object of the same name holds the pods of the Service's namespace whose
+// labels match the selector and that have status.podIP and are not terminal:
+//   subsets[].addresses          pods whose Ready condition is True
+//   subsets[].notReadyAddresses  the others
+//   subsets[].ports              each Service port: {name (when the port has one), port,
+//                                protocol}, port = the targetPort resolved for that pod:
+//                                a number as is (absent: the Service port), a name
+//                                through the pod's containers[].ports[].name. A pod that
+//                                lacks a named port is left out of that port.
+// Pods with the same resolved ports share a subset. Order is deterministic: subsets by
+// ports, addresses by IP. Each address: {ip, nodeName, targetRef {kind: Pod, namespace,
+// name, uid}}. metadata.labels mirror the Service's labels. Without ready or unready
+// pods, subsets is []. The object is written only when it differs from the stored one.
+// Services without a selector keep the Endpoints their owner writes; when a Service is
+// deleted, its Endpoints are deleted.
+//
+// Level-based: every kube.watch.service / kube.watch.pod / kube.watch.endpoints event
+// reconciles the Services it can affect from the store's current state (a pod event: every
+// Service of the pod's namespace). Runs on its own bus strand, module "endpoints-controller".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bus.h"
+#include "core/status.h"
+#include "kube/object_store.h"
+
+namespace csim::kube {
+
+class EndpointsController {
+ public:
+  static constexpr const char* kModule = "endpoints-controller";
+
+  EndpointsController(core::Bus& bus, ObjectStore& store);
+
+  // Subscribes to the watch topics and queues a full resync on the module's strand.
+  // Call once.
+  void start();
+
+  // Brings the Endpoints of Service ns/name in line with the store. Called on the
+  // module's strand (handlers); tests may call it when the bus is idle. Failures are
+  // returned and recorded on the bus ("reconcile failed" work spans).
+  core::Status reconcile(const std::string& ns, const std::string& name);
+  // Reconciles every Service and deletes Endpoints whose Service is gone.
+  void resync();
+
+  // The Endpoints `service` should have, given `pods` (those of its namespace).
+  static nlohmann::json desired_endpoints(const nlohmann::json& service,
+                                          const std::vector<nlohmann::json>& pods);
+
+ private:
+  void on_event(const core::Envelope& e);
+  void report(const core::Status& status);
+
+  core::Bus& bus_;
+  ObjectStore& store_;
+};
+
+}  // namespace csim::kube

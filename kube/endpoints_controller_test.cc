@@ -1,0 +1,174 @@
+#include "kube/endpoints_controller.h"
+
+#include <gtest/gtest.h>
+
+#include "kube/memory_store.h"
+
+namespace csim::kube {
+namespace {
+
+using nlohmann::json;
+
+class EndpointsControllerTest : public ::testing::Test {
+ protected:
+  EndpointsControllerTest() : bus_(clock_, core::Bus::Mode::kDeterministic) {
+    bus_.subscribe("recorder", "kube.watch.endpoints", [this](const core::Envelope& e) {
+      endpoint_events_.push_back(e.body["type"].get<std::string>());
+    });
+    controller_.start();
+    bus_.run_until_idle();
+  }
+
+  json create(json o) {
+    auto r = store_.create(std::move(o));
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    bus_.run_until_idle();
+    return r.is_ok() ? *r : json();
+  }
+
+  void pod(const std::string& name, json labels, json container_ports) {
+    create({{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", labels}}},
+            {"spec",
+             {{"nodeName", "node-1"},
+              {"containers", {{{"name", "web"}, {"image", "csim/echo"}, {"ports", container_ports}}}}}}});
+  }
+
+  // What the kubelet reports.
+  void pod_status(const std::string& name, const std::string& ip, bool ready) {
+    json status = {{"phase", "Running"},
+                   {"podIP", ip},
+                   {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}}};
+    ASSERT_TRUE(store_.update_status("Pod", "default", name, status).is_ok());
+    bus_.run_until_idle();
+  }
+
+  json subsets() {
+    auto ep = store_.get("Endpoints", "default", "web");
+    return ep ? (*ep)["subsets"] : json("absent");
+  }
+
+  core::SimulatedClock clock_;
+  core::Bus bus_;
+  MemoryObjectStore store_{bus_, clock_, MemoryObjectStore::Options{.seed = 3}};
+  EndpointsController controller_{bus_, store_};
+  std::vector<std::string> endpoint_events_;
+};
+
+json addr(const std::string& ip, const std::string& pod, const json& uid) {
+  return {{"ip", ip},
+          {"nodeName", "node-1"},
+          {"targetRef", {{"kind", "Pod"}, {"namespace", "default"}, {"name", pod}, {"uid", uid}}}};
+}
+
+TEST_F(EndpointsControllerTest, FollowsPodReadinessWithNamedTargetPorts) {
+  create(json::parse(R"({"apiVersion": "v1", "kind": "Service",
+      "metadata": {"name": "web", "namespace": "default", "labels": {"tier": "front"}},
+      "spec": {"selector": {"app": "web"}, "ports": [
+        {"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"},
+        {"name": "metrics", "port": 9090, "protocol": "TCP"}]}})"));
+  EXPECT_EQ(subsets(), json::array()) << "a Service without pods has empty Endpoints";
+  EXPECT_EQ(store_.get("Endpoints", "default", "web")->at("metadata")["labels"], json({{"tier", "front"}}));
+
+  pod("p1", {{"app", "web"}}, {{{"name", "web"}, {"containerPort", 8080}}});
+  EXPECT_EQ(subsets(), json::array()) << "no podIP yet";
+  const json uid1 = store_.get("Pod", "default", "p1")->at("metadata")["uid"];
+
+  pod_status("p1", "10.47.255.250", false);
+  const json ports = json::parse(R"([{"name": "http", "port": 8080, "protocol": "TCP"},
+                                     {"name": "metrics", "port": 9090, "protocol": "TCP"}])");
+  EXPECT_EQ(subsets(), json::array({{{"notReadyAddresses", {addr("10.47.255.250", "p1", uid1)}},
+                                     {"ports", ports}}}));
+
+  pod_status("p1", "10.47.255.250", true);
+  EXPECT_EQ(subsets(), json::array({{{"addresses", {addr("10.47.255.250", "p1", uid1)}},
+                                     {"ports", ports}}}));
+
+  // A second ready pod, listed by IP order (10.47.255.9 < 10.47.255.250 numerically).
+  pod("p2", {{"app", "web"}}, {{{"name", "web"}, {"containerPort", 8080}}});
+  const json uid2 = store_.get("Pod", "default", "p2")->at("metadata")["uid"];
+  pod_status("p2", "10.47.255.9", true);
+  EXPECT_EQ(subsets(), json::array({{{"addresses", {addr("10.47.255.9", "p2", uid2),
+                                                    addr("10.47.255.250", "p1", uid1)}},
+                                     {"ports", ports}}}));
+
+  // p1 not ready any more: it leaves the addresses.
+  pod_status("p1", "10.47.255.250", false);
+  EXPECT_EQ(subsets(), json::array({{{"addresses", {addr("10.47.255.9", "p2", uid2)}},
+                                     {"notReadyAddresses", {addr("10.47.255.250", "p1", uid1)}},
+                                     {"ports", ports}}}));
+
+  // A pod without the named port gets only the numeric one, in its own subset.
+  pod("p3", {{"app", "web"}}, json::array());
+  const json uid3 = store_.get("Pod", "default", "p3")->at("metadata")["uid"];
+  pod_status("p3", "10.47.255.7", true);
+  json s = subsets();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[1], json({{"addresses", {addr("10.47.255.7", "p3", uid3)}},
+                        {"ports", {{{"name", "metrics"}, {"port", 9090}, {"protocol", "TCP"}}}}}));
+
+  // Deleting a pod removes it.
+  ASSERT_TRUE(store_.remove("Pod", "default", "p2").is_ok());
+  bus_.run_until_idle();
+  EXPECT_EQ(subsets()[0], json({{"notReadyAddresses", {addr("10.47.255.250", "p1", uid1)}},
+                                {"ports", ports}}));
+}
+
+TEST_F(EndpointsControllerTest, WritesOnlyWhenChanged) {
+  create(json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})"));
+  pod("p1", {{"app", "web"}}, json::array());
+  pod_status("p1", "10.47.255.250", true);
+  const size_t writes = endpoint_events_.size();
+  EXPECT_EQ(writes, 2u) << "ADDED (empty), MODIFIED (p1 ready)";
+  // Unrelated pods and no-op changes do not rewrite the Endpoints.
+  pod("other", {{"app", "db"}}, json::array());
+  pod_status("other", "10.47.255.200", true);
+  json p1 = *store_.get("Pod", "default", "p1");
+  p1["metadata"]["annotations"] = {{"note", "x"}};
+  ASSERT_TRUE(store_.update(p1).is_ok());
+  bus_.run_until_idle();
+  EXPECT_EQ(endpoint_events_.size(), writes);
+  EXPECT_EQ(subsets()[0]["ports"], json::parse(R"([{"port": 8080, "protocol": "TCP"}])"))
+      << "unnamed Service port, numeric targetPort";
+  // Tampering is repaired.
+  json ep = *store_.get("Endpoints", "default", "web");
+  ep["subsets"] = json::array();
+  ASSERT_TRUE(store_.update(ep).is_ok());
+  bus_.run_until_idle();
+  EXPECT_EQ(subsets()[0]["addresses"][0]["ip"], "10.47.255.250");
+}
+
+TEST_F(EndpointsControllerTest, SelectorlessServicesAreLeftAloneAndDeletionCleansUp) {
+  create(json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext", "namespace": "default"},
+      "spec": {"ports": [{"port": 80}]}})"));
+  create(json::parse(R"({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ext", "namespace": "default"},
+      "subsets": [{"addresses": [{"ip": "192.0.2.1"}], "ports": [{"port": 80}]}]})"));
+  EXPECT_EQ(store_.get("Endpoints", "default", "ext")->at("subsets")[0]["addresses"][0]["ip"], "192.0.2.1");
+  create(json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})"));
+  ASSERT_TRUE(store_.get("Endpoints", "default", "web"));
+  ASSERT_TRUE(store_.remove("Service", "default", "web").is_ok());
+  ASSERT_TRUE(store_.remove("Service", "default", "ext").is_ok());
+  bus_.run_until_idle();
+  EXPECT_FALSE(store_.get("Endpoints", "default", "web"));
+  EXPECT_FALSE(store_.get("Endpoints", "default", "ext"));
+}
+
+TEST(EndpointsControllerStartTest, ResyncOnStartCoversExistingObjects) {
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  MemoryObjectStore store(bus, clock, {.seed = 1});
+  ASSERT_TRUE(store.create(json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})")).is_ok());
+  ASSERT_TRUE(store.create(json::parse(R"({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "gone"}})")).is_ok());
+  EndpointsController controller(bus, store);
+  controller.start();
+  bus.run_until_idle();
+  EXPECT_TRUE(store.get("Endpoints", "default", "web"));
+  EXPECT_FALSE(store.get("Endpoints", "default", "gone")) << "its Service does not exist";
+}
+
+}  // namespace
+}  // namespace csim::kube
