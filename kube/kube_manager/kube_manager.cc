@@ -1,0 +1,262 @@
+#include "kube/kube_manager/kube_manager.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "kube/kube_manager/cluster_setup.h"
+#include "kube/kube_manager/endpoints_reconciler.h"
+#include "kube/kube_manager/namespace_reconciler.h"
+#include "kube/kube_manager/naming.h"
+#include "kube/kube_manager/pod_reconciler.h"
+#include "kube/kube_manager/service_reconciler.h"
+
+namespace csim::kube {
+
+using nlohmann::json;
+
+namespace {
+
+// The kinds kube-manager watches, in resync order.
+const std::vector<std::string>& watched_kinds() {
+  static const std::vector<std::string> kinds = {"Namespace", "Pod", "Service", "Endpoints",
+                                                 "Ingress"};
+  return kinds;
+}
+
+}  // namespace
+
+std::string KubeManager::Key::to_string() const {
+  return kind + " " + (ns.empty() ? name : ns + "/" + name);
+}
+
+KubeManager::KubeManager(core::Bus& bus, ObjectStore& store, controller::ConfigApi& api,
+                         KubeManagerOptions options)
+    : bus_(bus),
+      store_(store),
+      api_(api),
+      options_(std::move(options)),
+      ctx_(bus, store, api, options_),
+      ingress_(ctx_),
+      guard_(std::make_shared<Guard>()) {
+  ctx_.enqueue = [this](const std::string& kind, const std::string& ns, const std::string& name) {
+    if (resyncing_) return;  // the resync reaches that key in its own turn
+    enqueue(Key{kind, ns, name});
+  };
+  ctx_.ensure_namespace = [this](const std::string& ns) -> core::Status {
+    if (!store_.get("Namespace", "", ns))
+      return core::not_found("namespace " + ns + " does not exist");
+    return reconcile_namespace(ctx_, ns);
+  };
+}
+
+KubeManager::~KubeManager() {
+  std::lock_guard lock(guard_->mu);
+  guard_->alive = false;
+}
+
+core::Status KubeManager::start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return core::Status::ok();
+  }
+  core::TraceScope scope(bus_, kKubeManagerModule, "kube-manager start");
+  if (!subscribed_) {
+    subscribed_ = true;
+    for (const auto& kind : watched_kinds()) {
+      bus_.subscribe(kKubeManagerModule, watch_topic(kind),
+                     [this, guard = guard_, kind](const core::Envelope& e) {
+                       std::lock_guard lock(guard->mu);
+                       if (guard->alive) on_watch(kind, e);
+                     });
+    }
+  }
+  if (auto s = provision_cluster(ctx_); !s) {
+    ctx_.record("error", "kube-manager start failed: " + s.to_string());
+    return s;
+  }
+  resync();
+  size_t queued;
+  {
+    std::lock_guard lock(mu_);
+    started_ = true;
+    queued = queue_.size();
+  }
+  for (size_t i = 0; i < queued; ++i) post_drain();  // events that arrived during the resync
+  return core::Status::ok();
+}
+
+void KubeManager::on_watch(const std::string& kind, const core::Envelope& e) {
+  const json object = e.body.value("object", json::object());
+  const json meta = object.value("metadata", json::object());
+  Key key{kind, kind == "Namespace" ? "" : meta.value("namespace", ""), meta.value("name", "")};
+  if (key.name.empty()) return;
+  const std::string type = e.body.value("type", "");
+  // Failed keys get another chance with every new event.
+  std::map<Key, std::vector<std::string>> retry;
+  {
+    std::lock_guard lock(mu_);
+    retry.swap(retry_);
+    if (auto it = last_error_.find(key); it != last_error_.end()) it->second.attempts = 0;
+  }
+  for (const auto& [k, uids] : retry) {
+    if (uids.empty()) enqueue(k);
+    for (const auto& uid : uids) enqueue(k, uid);
+  }
+  enqueue(key, type == "DELETED" ? meta.value("uid", "") : "");
+}
+
+void KubeManager::enqueue(const Key& key, const std::string& gone_uid) {
+  bool fresh = false;
+  {
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = pending_.try_emplace(key);
+    if (!gone_uid.empty() &&
+        std::find(it->second.begin(), it->second.end(), gone_uid) == it->second.end())
+      it->second.push_back(gone_uid);
+    if (inserted) queue_.push_back(key);
+    fresh = inserted && started_;
+  }
+  if (fresh) post_drain();
+}
+
+void KubeManager::post_drain() {
+  bus_.post(kKubeManagerModule, [this, guard = guard_] {
+    std::lock_guard lock(guard->mu);
+    if (guard->alive) drain_one();
+  });
+}
+
+void KubeManager::drain_one() {
+  Key key;
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || queue_.empty()) return;
+    key = queue_.front();
+    queue_.pop_front();
+    auto it = pending_.find(key);
+    if (it != pending_.end()) {
+      gone = std::move(it->second);
+      pending_.erase(it);
+    }
+  }
+  core::Status s = reconcile(key, gone, /*cascade=*/true);
+  finish(key, gone, s);
+}
+
+core::Status KubeManager::reconcile(const Key& key, const std::vector<std::string>& gone_uids,
+                                    bool cascade) {
+  if (key.kind == "Namespace") return reconcile_namespace(ctx_, key.name);
+  if (key.kind == "Pod") return reconcile_pod(ctx_, key.ns, key.name, gone_uids);
+  if (key.kind == "Endpoints") return reconcile_endpoints(ctx_, key.ns, key.name);
+  if (key.kind == "Ingress") return ingress_.reconcile(key.ns, key.name, gone_uids);
+  if (key.kind == "Service") {
+    core::Status s = reconcile_service(ctx_, key.ns, key.name, gone_uids);
+    if (cascade) {
+      // Members follow the Service: its Endpoints (pool members) and the Ingresses that
+      // route to it (§1.9, including clusterIP/port changes Contrail does not propagate).
+      enqueue(Key{"Endpoints", key.ns, key.name});
+      for (const auto& ing : ingress_.ingresses_using(key.ns, key.name))
+        enqueue(Key{"Ingress", key.ns, ing});
+    }
+    return s;
+  }
+  return core::internal("kube-manager does not handle kind " + key.kind);
+}
+
+void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_uids,
+                         const core::Status& s) {
+  if (!s.is_ok())
+    ctx_.record("error", "reconcile " + key.to_string() + " failed: " + s.to_string());
+  std::lock_guard lock(mu_);
+  ++reconciles_;
+  if (s.is_ok()) {
+    last_error_.erase(key);
+    retry_.erase(key);
+    return;
+  }
+  ++failures_;
+  ErrorInfo& info = last_error_[key];
+  info.error = s.to_string();
+  info.at = core::rfc3339(bus_.clock().now());
+  ++info.attempts;
+  if (info.attempts < kMaxAttempts) {
+    auto& uids = retry_[key];
+    for (const auto& u : gone_uids)
+      if (std::find(uids.begin(), uids.end(), u) == uids.end()) uids.push_back(u);
+  }
+}
+
+void KubeManager::resync() {
+  resyncing_ = true;
+  std::map<std::string, int> counts;
+  std::map<std::string, std::set<std::string>> uids;  // kind -> uids in the store
+  for (const auto& kind : watched_kinds()) {
+    for (const auto& obj : store_.list(kind)) {
+      const json& meta = obj["metadata"];
+      Key key{kind, kind == "Namespace" ? "" : meta.value("namespace", ""), meta.value("name", "")};
+      uids[kind].insert(meta.value("uid", ""));
+      finish(key, {}, reconcile(key, {}, /*cascade=*/false));
+      ++counts[kind];
+    }
+  }
+
+  // Orphans (§1.10 _sync_ingress_lb / _sync_service_lb / _sync_pod_vm /
+  // _sync_namespace_project), at once instead of after 60 s.
+  int orphans = 0;
+  auto sweep = [&](const std::string& type, const std::string& kind, const controller::ConfigObject& o) {
+    if (!owned_by_cluster(options_, o) || o.annotation("kind") != kind) return;
+    const std::string ns = o.annotation("namespace").value_or("");
+    const std::string name = o.annotation("name").value_or("");
+    if (name.empty()) return;
+    const std::string uid = type == "project" ? o.annotation("k8s_uuid").value_or("") : o.uuid;
+    if (uids[kind].count(uid)) return;
+    ++orphans;
+    if (kind == "Namespace") {
+      finish(Key{kind, "", ns}, {}, reconcile(Key{kind, "", ns}, {}, false));
+    } else {
+      Key key{kind, ns, name};
+      finish(key, {o.uuid}, reconcile(key, {o.uuid}, false));
+    }
+  };
+  for (const auto& lb : api_.list("loadbalancer")) {
+    sweep("loadbalancer", "Ingress", lb);
+    sweep("loadbalancer", "Service", lb);
+  }
+  for (const auto& vm : api_.list("virtual-machine")) sweep("virtual-machine", "Pod", vm);
+  for (const auto& project : api_.list("project")) sweep("project", "Namespace", project);
+  resyncing_ = false;
+
+  std::string summary = "resync: reconciled";
+  for (const auto& kind : watched_kinds())
+    summary += " " + std::to_string(counts[kind]) + " " + kind;
+  summary += "; " + std::to_string(orphans) + " orphaned config object(s) of deleted Kubernetes objects removed";
+  ctx_.record("resync", summary);
+}
+
+json KubeManager::introspect() const {
+  json out;
+  {
+    std::lock_guard lock(mu_);
+    out["module"] = kKubeManagerModule;
+    out["started"] = started_;
+    out["cluster"] = options_.cluster_name;
+    out["queue_length"] = queue_.size();
+    json queue = json::array();
+    for (const auto& k : queue_) queue.push_back(k.to_string());
+    out["queue"] = queue;
+    json retry = json::array();
+    for (const auto& [k, _] : retry_) retry.push_back(k.to_string());
+    out["retry"] = retry;
+    out["reconciles"] = reconciles_;
+    out["failures"] = failures_;
+    json errors = json::object();
+    for (const auto& [k, e] : last_error_)
+      errors[k.to_string()] = {{"error", e.error}, {"at", e.at}, {"attempts", e.attempts}};
+    out["last_error"] = errors;
+  }
+  out["service_index"] = ingress_.introspect()["service_index"];
+  return out;
+}
+
+}  // namespace csim::kube
