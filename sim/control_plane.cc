@@ -1,0 +1,76 @@
+#include "sim/control_plane.h"
+
+#include "controller/bootstrap.h"
+#include "controller/config_db.h"
+#include "controller/control_node.h"
+#include "kube/deployment_controller.h"
+#include "kube/endpoints_controller.h"
+#include "kube/kube_manager/kube_manager.h"
+#include "kube/memory_store.h"
+#include "kube/pod_scheduler.h"
+#include "svcmon/svc_monitor.h"
+
+namespace csim::sim {
+
+class ControlPlane::Impl {
+ public:
+  std::unique_ptr<kube::MemoryObjectStore> store;
+  std::unique_ptr<controller::ConfigDb> config;
+  std::unique_ptr<kube::EndpointsController> endpoints;
+  std::unique_ptr<kube::PodScheduler> scheduler;
+  std::unique_ptr<kube::DeploymentController> deployments;
+  std::unique_ptr<kube::KubeManager> kube_manager;
+  std::unique_ptr<svcmon::SvcMonitor> svc_monitor;
+  std::unique_ptr<controller::ControlNode> control_node;
+};
+
+ControlPlane::ControlPlane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ControlPlane::~ControlPlane() = default;
+
+core::Result<std::unique_ptr<ControlPlane>> ControlPlane::start(core::Bus& bus, core::Clock& clock,
+                                                                const ControlPlaneOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  kube::MemoryObjectStore::Options store_options;
+  store_options.seed = options.seed;
+  impl->store = std::make_unique<kube::MemoryObjectStore>(bus, clock, store_options);
+
+  auto db = controller::ConfigDb::open(bus, clock, options.config_db_path);
+  if (!db.is_ok()) return db.status();
+  impl->config = std::move(*db);
+  if (auto st = controller::provision_defaults(*impl->config); !st.is_ok()) return st;
+  for (const auto& [name, underlay] : options.nodes) {
+    auto vr = controller::add_virtual_router(*impl->config, name, underlay);
+    if (!vr.is_ok()) return vr.status();
+  }
+
+  // Downstream first, so that every module is listening before its inputs start to flow.
+  impl->control_node = std::make_unique<controller::ControlNode>(bus, *impl->config);
+  impl->control_node->start();
+  svcmon::SvcMonitorOptions svc_options;
+  svc_options.state_dir = options.state_dir;
+  svc_options.seed = options.seed;
+  impl->svc_monitor = std::make_unique<svcmon::SvcMonitor>(bus, *impl->config, svc_options);
+  if (auto st = impl->svc_monitor->start(); !st.is_ok()) return st;
+  impl->kube_manager = std::make_unique<kube::KubeManager>(bus, *impl->store, *impl->config);
+  if (auto st = impl->kube_manager->start(); !st.is_ok()) return st;
+  impl->endpoints = std::make_unique<kube::EndpointsController>(bus, *impl->store);
+  impl->endpoints->start();
+  impl->scheduler = std::make_unique<kube::PodScheduler>(bus, *impl->store);
+  impl->scheduler->start();
+  impl->deployments = std::make_unique<kube::DeploymentController>(bus, *impl->store);
+  impl->deployments->start();
+  return std::unique_ptr<ControlPlane>(new ControlPlane(std::move(impl)));
+}
+
+kube::ObjectStore& ControlPlane::store() { return *impl_->store; }
+controller::ConfigApi& ControlPlane::config() { return *impl_->config; }
+controller::ControlNode& ControlPlane::control_node() { return *impl_->control_node; }
+svcmon::SvcMonitor& ControlPlane::svc_monitor() { return *impl_->svc_monitor; }
+
+nlohmann::json ControlPlane::introspect() const {
+  return {{"kube-manager", impl_->kube_manager->introspect()},
+          {"svc-monitor", impl_->svc_monitor->introspect()},
+          {"control-node", impl_->control_node->introspect()}};
+}
+
+}  // namespace csim::sim
