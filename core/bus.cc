@@ -64,13 +64,33 @@ class Bus::Impl {
     }
   }
 
-  ~Impl() {
+  ~Impl() { stop_pool(); }
+
+  void stop_pool() {
     {
       std::unique_lock lock(mu_);
       stopping_ = true;
     }
     work_cv_.notify_all();
-    for (auto& t : pool_) t.join();
+    for (auto& t : pool_)
+      if (t.joinable()) t.join();
+  }
+
+  void shutdown(Nanos drain_timeout) {
+    run_until_idle(drain_timeout);
+    {
+      std::unique_lock lock(mu_);
+      shut_down_ = true;
+      // Drop what is still queued: nobody may run it after its module is gone.
+      for (auto& [name, strand] : strands_) {
+        pending_ -= static_cast<int>(strand.queue.size());
+        strand.queue.clear();
+      }
+      ready_.clear();
+      pending_ -= static_cast<int>(fifo_.size());
+      fifo_.clear();
+    }
+    stop_pool();
   }
 
   uint64_t next_id() { return next_id_.fetch_add(1); }
@@ -78,6 +98,7 @@ class Bus::Impl {
   // Queues fn on module's strand. Caller must not hold mu_.
   void enqueue(const std::string& module, std::function<void()> fn) {
     std::unique_lock lock(mu_);
+    if (shut_down_) return;
     ++pending_;
     if (mode_ == Mode::kDeterministic) {
       fifo_.push_back(std::move(fn));
@@ -222,6 +243,7 @@ class Bus::Impl {
   std::deque<std::function<void()>> fifo_;
   int pending_ = 0;
   bool stopping_ = false;
+  bool shut_down_ = false;
   std::vector<std::thread> pool_;
   std::atomic<uint64_t> next_id_{1};
 
@@ -267,6 +289,8 @@ uint64_t Bus::record(const std::string& module, const std::string& name, const s
                    summary, start, end});
   return span;
 }
+
+void Bus::shutdown(Nanos drain_timeout) { impl_->shutdown(drain_timeout); }
 
 void Bus::add_observer(Observer observer) {
   std::unique_lock lock(impl_->records_mu_);

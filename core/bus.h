@@ -121,6 +121,11 @@ class Bus {
   // Returns false on timeout.
   bool run_until_idle(Nanos timeout = std::chrono::seconds(30));
 
+  // Waits (bounded) for queued deliveries, then stops delivering: later publishes are
+  // recorded but reach no handler, and the pool's threads are joined. Owners call it
+  // before destroying the modules subscribed to the bus. Idempotent.
+  void shutdown(Nanos drain_timeout = std::chrono::seconds(5));
+
   // Everything recorded so far (copies; thread-safe).
   std::vector<SpanRecord> spans() const;
   std::vector<DeliveryRecord> deliveries() const;

@@ -131,3 +131,22 @@ TEST(BusTest, ObserversSeeEverySpanWithoutBeingSubscribers) {
 
 }  // namespace
 }  // namespace csim::core
+
+namespace csim::core {
+namespace {
+
+TEST(BusTest, ShutdownDeliversWhatWasQueuedThenNothing) {
+  Bus bus(SystemClock::instance(), Bus::Mode::kThreaded, 2);
+  std::atomic<int> count{0};
+  bus.subscribe("m", "t", [&](const Envelope&) { ++count; });
+  for (int i = 0; i < 10; ++i) bus.publish("p", "t", i);
+  bus.shutdown();
+  EXPECT_EQ(count.load(), 10);
+  bus.publish("p", "t", 11);
+  EXPECT_TRUE(bus.run_until_idle(std::chrono::milliseconds(100)));
+  EXPECT_EQ(count.load(), 10);
+  bus.shutdown();  // idempotent
+}
+
+}  // namespace
+}  // namespace csim::core
