@@ -103,10 +103,15 @@ void ControlNode::on_agent_ack(const core::Envelope& e) {
 }
 
 void ControlNode::schedule() {
+  // A burst of changes makes one recompute; it runs under the trace context of the newest
+  // change, so the trace links a push to what most likely caused it (e.g. svc-monitor's
+  // last write for a new service-instance) rather than to the first change of the burst.
+  latest_context_ = core::current_trace_context();
   if (pending_) return;
   pending_ = true;
   bus_.post(kModule, [this] {
     pending_ = false;
+    core::ScopedTraceContext context(latest_context_);
     recompute();
   });
 }

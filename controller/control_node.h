@@ -74,6 +74,7 @@ class ControlNode {
   core::Bus& bus_;
   const ConfigApi& api_;
   bool pending_ = false;  // strand only
+  core::TraceContext latest_context_;  // strand only: context of the newest change
 
   mutable std::mutex mu_;  // guards what view_of() and introspect() read
   std::map<std::string, Agent> agents_;

@@ -46,6 +46,11 @@ constexpr size_t kMaxRecords = 400000;
 
 TraceContext current_trace_context() { return tl_context; }
 
+ScopedTraceContext::ScopedTraceContext(TraceContext context) : saved_(tl_context) {
+  tl_context = context;
+}
+ScopedTraceContext::~ScopedTraceContext() { tl_context = saved_; }
+
 class Bus::Impl {
  public:
   struct Subscription {

@@ -174,4 +174,18 @@ struct TraceContext {
 };
 TraceContext current_trace_context();
 
+// Makes `context` the calling thread's trace context for the scope's life. A module that
+// coalesces many inputs into one piece of work uses it to run that work under the context
+// of the newest input (the one most likely to have caused what the work produces).
+class ScopedTraceContext {
+ public:
+  explicit ScopedTraceContext(TraceContext context);
+  ~ScopedTraceContext();
+  ScopedTraceContext(const ScopedTraceContext&) = delete;
+  ScopedTraceContext& operator=(const ScopedTraceContext&) = delete;
+
+ private:
+  TraceContext saved_;
+};
+
 }  // namespace csim::core
