@@ -23,8 +23,8 @@ struct ExpectedCase {
   std::string why;      // "rule 0 path /qa.html", "no rule matches, no default backend"
 };
 
-// The Service name that answers (host header, path) for an Ingress in networking.k8s.io/v1
-// shape, or nullopt when haproxy has no backend for it.
+// The Service name that answers (host header, path) for an Ingress (any apiVersion), or
+// nullopt when haproxy has no backend for it (semantics/route.h route_contrail).
 std::optional<std::string> contrail_route(const nlohmann::json& ingress, const std::string& host,
                                           const std::string& path);
 

@@ -52,7 +52,7 @@ TEST(ExpectedCasesTest, FanoutHasEachPathAndAnUnmatchedProbe) {
   EXPECT_EQ(cases[0].service, "qa-webserver");
   EXPECT_EQ(cases[1].service, "dev-webserver");
   EXPECT_EQ(cases[2].service, std::nullopt);
-  EXPECT_NE(cases[2].why.find("503"), std::string::npos);
+  EXPECT_NE(cases[2].why.find("no default backend"), std::string::npos);
 }
 
 TEST(ExpectedCasesTest, VirtualHostProbesAnUnknownHost) {
