@@ -1,0 +1,270 @@
+#include "agent/haproxy_runtime_config.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "agent/ipv4.h"
+
+namespace csim::agent {
+namespace {
+
+constexpr unsigned long kContrailUlimit = 200000;
+constexpr unsigned long kFdOverhead = 256;  // listeners, sockets, files beyond 2 per connection
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  std::string w;
+  while (in >> w) words.push_back(w);
+  return words;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() <= 9 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "10.47.255.248:80" -> bind; false if not IPv4:port.
+bool parse_ip_port(const std::string& token, HaproxyBind* out) {
+  auto colon = token.rfind(':');
+  if (colon == std::string::npos) return false;
+  auto ip = parse_ipv4(token.substr(0, colon));
+  std::string port = token.substr(colon + 1);
+  if (!ip || !all_digits(port)) return false;
+  int p = std::stoi(port);
+  if (p < 1 || p > 65535) return false;
+  out->ip = ip->str();
+  out->port = p;
+  return true;
+}
+
+// Directives svc-monitor renders, per section (contrail-reference.md §3.5).
+const std::set<std::string> kGlobal = {"daemon",
+                                       "user",
+                                       "group",
+                                       "log",
+                                       "tune.ssl.default-dh-param",
+                                       "ssl-default-bind-ciphers",
+                                       "ulimit-n",
+                                       "maxconn",
+                                       "stats",
+                                       "maxconnrate",
+                                       "maxsessrate",
+                                       "maxsslconn",
+                                       "maxsslrate",
+                                       "tune.http.maxhdr",
+                                       "tune.ssl.maxrecord",
+                                       "nbthread"};
+const std::set<std::string> kDefaults = {"log", "retries", "option", "timeout", "mode", "maxconn"};
+const std::set<std::string> kFrontend = {
+    "option",          "bind",       "mode", "maxconn", "acl", "use_backend",
+    "default_backend", "rate-limit", "no",   "timeout"};
+const std::set<std::string> kBackend = {"mode",       "balance",     "option", "server",
+                                        "timeout",    "stick-table", "stick",  "cookie",
+                                        "appsession", "http-check",  "acl"};
+// Server options the renderer uses after "<name> <ip>:<port>".
+const std::set<std::string> kServerOptions = {"weight", "check", "inter", "fall", "rise", "cookie"};
+
+core::Status refuse(int line_no, const std::string& why) {
+  return core::invalid("haproxy_config line " + std::to_string(line_no) + ": " + why);
+}
+
+}  // namespace
+
+core::Result<HaproxyRuntimeConfig> derive_haproxy_runtime_config(const std::string& contrail_text,
+                                                                 const HaproxyRuntimePaths& paths,
+                                                                 unsigned long nofile_hard_limit) {
+  if (contrail_text.empty()) return core::invalid("haproxy_config is empty");
+  if (contrail_text.find('\0') != std::string::npos)
+    return core::invalid("haproxy_config contains a NUL byte");
+  HaproxyRuntimeConfig out;
+  std::istringstream in(contrail_text);
+  std::string line;
+  std::string section;
+  int line_no = 0;
+  bool saw_global = false;
+  unsigned long ulimit = 0;  // as written (0: none)
+  long maxconn_line = -1;    // index in `lines` of the global maxconn
+  unsigned long maxconn = 0;
+  std::vector<std::string> lines;  // output lines
+  size_t global_end = 0;           // where to add lines at the end of global
+
+  while (std::getline(in, line)) {
+    ++line_no;
+    for (char c : line) {
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        return refuse(line_no, "control character");
+      }
+    }
+    auto words = split_words(line);
+    if (words.empty()) {
+      lines.push_back(line);
+      continue;
+    }
+    if (words[0][0] == '#') {
+      lines.push_back(line);
+      continue;
+    }
+    const bool header = line[0] != ' ' && line[0] != '\t';
+    if (header) {
+      const std::string& kw = words[0];
+      if (kw == "global" || kw == "defaults") {
+        if (words.size() != 1) return refuse(line_no, "'" + kw + "' takes no name here");
+      } else if (kw == "frontend" || kw == "backend") {
+        if (words.size() != 2) return refuse(line_no, "'" + kw + "' needs one name");
+      } else {
+        return refuse(line_no, "section '" + kw + "' is not one svc-monitor renders");
+      }
+      if (section == "global") global_end = lines.size();
+      section = kw;
+      saw_global = saw_global || kw == "global";
+      lines.push_back(line);
+      continue;
+    }
+    if (section.empty()) return refuse(line_no, "directive outside a section");
+    const std::string& kw = words[0];
+    const std::set<std::string>& allowed = section == "global"     ? kGlobal
+                                           : section == "defaults" ? kDefaults
+                                           : section == "frontend" ? kFrontend
+                                                                   : kBackend;
+    if (!allowed.count(kw)) {
+      return refuse(line_no, "'" + kw + "' in " + section +
+                                 " is not a directive svc-monitor renders; refused");
+    }
+
+    if (section == "global") {
+      if (kw == "daemon") {
+        out.adaptations.push_back(
+            "daemon: removed (csim runs haproxy in the foreground and owns its pid)");
+        continue;
+      }
+      if (kw == "user" || kw == "group") {
+        out.adaptations.push_back(line.substr(line.find(kw)) +
+                                  ": removed (no such id inside csim's user namespace)");
+        continue;
+      }
+      if (kw == "log") {
+        out.adaptations.push_back(line.substr(line.find(kw)) +
+                                  ": removed (Contrail's log socket does not exist here)");
+        continue;
+      }
+      if (kw == "stats") {
+        if (words.size() < 3 || words[1] != "socket")
+          return refuse(line_no, "only 'stats socket <path> ...' is accepted");
+        std::string rest;
+        for (size_t i = 3; i < words.size(); ++i) {
+          if (words[i] == "expose-fd" ||
+              (words[i] == "level" && i + 1 < words.size() && words[i + 1] == "admin")) {
+            return refuse(line_no, "the stats socket may not be an admin socket");
+          }
+          rest += " " + words[i];
+        }
+        lines.push_back("\tstats socket " + paths.stats_socket + rest);
+        if (words[2] != paths.stats_socket) {
+          out.adaptations.push_back("stats socket " + words[2] + " -> " + paths.stats_socket +
+                                    " (csim's state directory)");
+        }
+        continue;
+      }
+      if (kw == "ulimit-n" || kw == "maxconn") {
+        if (words.size() != 2 || !all_digits(words[1]))
+          return refuse(line_no, "'" + kw + "' needs a number");
+        unsigned long v = std::stoul(words[1]);
+        if (kw == "ulimit-n") {
+          ulimit = v;
+          unsigned long lowered = std::min(v, nofile_hard_limit);
+          if (lowered != v) {
+            out.adaptations.push_back("ulimit-n " + words[1] + " -> " + std::to_string(lowered) +
+                                      " (the hard limit of open files here)");
+          }
+          lines.push_back("\tulimit-n " + std::to_string(lowered));
+          ulimit = lowered;
+        } else {
+          maxconn = v;
+          maxconn_line = static_cast<long>(lines.size());
+          lines.push_back(line);
+        }
+        continue;
+      }
+    }
+
+    if (kw == "acl") {
+      // acl <name> hdr(host) -i <host>   |   acl <name> path <path>
+      bool host_acl = words.size() == 5 && words[2] == "hdr(host)" && words[3] == "-i";
+      bool path_acl = words.size() == 4 && words[2] == "path" && words[3][0] != '-';
+      if (!host_acl && !path_acl) return refuse(line_no, "only host and path acls are accepted");
+    }
+    if (kw == "option" && words.size() >= 2 && words[1] == "external-check") {
+      return refuse(line_no, "external checks are not accepted");
+    }
+    if (kw == "log" && section == "defaults" && !(words.size() == 2 && words[1] == "global")) {
+      return refuse(line_no, "only 'log global' is accepted in defaults");
+    }
+    if (kw == "bind") {
+      HaproxyBind b;
+      if (words.size() < 2 || !parse_ip_port(words[1], &b)) {
+        return refuse(line_no, "bind address must be <IPv4>:<port>");
+      }
+      for (size_t i = 2; i < words.size(); ++i) {
+        if (words[i] == "ssl" || words[i].rfind("crt", 0) == 0) {
+          return refuse(line_no,
+                        "TLS listeners (" + words[1] +
+                            " ssl crt__<ns>__<secret>) need the Kubernetes secret's certificate, "
+                            "which csim's agent does not fetch yet");
+        }
+        return refuse(line_no, "unexpected bind option '" + words[i] + "'");
+      }
+      out.binds.push_back(b);
+    }
+    if (kw == "server") {
+      HaproxyBind target;
+      if (words.size() < 3 || !parse_ip_port(words[2], &target)) {
+        return refuse(line_no, "server needs '<name> <IPv4>:<port>'");
+      }
+      for (size_t i = 3; i < words.size(); ++i) {
+        if (kServerOptions.count(words[i])) continue;
+        if (all_digits(words[i]) || (words[i].size() > 1 && words[i].back() == 's' &&
+                                     all_digits(words[i].substr(0, words[i].size() - 1)))) {
+          continue;  // a value: weight 1, inter 5s, fall 3
+        }
+        if (i > 0 && words[i - 1] == "cookie") continue;  // cookie <member-uuid>
+        return refuse(line_no, "unexpected server option '" + words[i] + "'");
+      }
+    }
+    lines.push_back(line);
+  }
+  if (!saw_global) return core::invalid("haproxy_config has no global section");
+  if (section == "global") global_end = lines.size();
+
+  // maxconn must fit the file descriptors haproxy gets (it needs about 2 per connection).
+  const unsigned long fds = ulimit ? ulimit : nofile_hard_limit;
+  const unsigned long fit = fds > 2 * kFdOverhead ? (fds - kFdOverhead) / 2 : 1;
+  if (maxconn_line >= 0 && maxconn > fit) {
+    lines[static_cast<size_t>(maxconn_line)] = "\tmaxconn " + std::to_string(fit);
+    out.adaptations.push_back("maxconn " + std::to_string(maxconn) + " -> " + std::to_string(fit) +
+                              " (what ulimit-n " + std::to_string(fds) + " allows)");
+  }
+  // Trailing blank lines of the global section stay after what we add.
+  size_t insert_at = global_end;
+  while (insert_at > 0 && split_words(lines[insert_at - 1]).empty()) --insert_at;
+  std::vector<std::string> added = {
+      "\tstats socket " + paths.admin_socket + " mode 0600 level admin expose-fd listeners",
+      "\thard-stop-after 10s",
+      "\thttpclient.ssl.verify none",
+  };
+  out.adaptations.push_back(
+      "+ stats socket " + paths.admin_socket +
+      " level admin expose-fd listeners (reloads hand the listening sockets over)");
+  out.adaptations.push_back(
+      "+ hard-stop-after 10s (a process replaced by a reload ends within 10 s)");
+  out.adaptations.push_back(
+      "+ httpclient.ssl.verify none (haproxy's unused HTTP client would load the "
+      "system CA store at every start)");
+  lines.insert(lines.begin() + static_cast<long>(insert_at), added.begin(), added.end());
+
+  for (const auto& l : lines) out.text += l + "\n";
+  return out;
+}
+
+}  // namespace csim::agent
