@@ -1,6 +1,7 @@
 #include "sim/cluster.h"
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "agent/dataplane.h"
@@ -163,14 +164,27 @@ core::Status Cluster::wait_ingress_ready(const std::string& ns, const std::strin
         }
       }
     }
-    // haproxy serving on both instances.
+    // Every Service of the namespace spread over all its ready pods in every agent's view.
+    if (waiting_for.empty()) waiting_for = services_not_ready(ns);
+    // The gateway routes the external IP.
+    if (waiting_for.empty()) {
+      auto addresses = ingress_addresses(ns, name);
+      if (addresses.size() > 1) {
+        bool routed = false;
+        for (const auto& r : impl_->gateway->introspect().value("routes", nlohmann::json::array()))
+          routed |= r.is_string() && r.get<std::string>().rfind(addresses[0] + "/32 ", 0) == 0;
+        if (!routed) waiting_for = "the gateway's route to " + addresses[0];
+      }
+    }
+    // haproxy serving (with its frontends) on both instances.
     if (waiting_for.empty()) {
       int serving = 0;
       std::lock_guard lock(impl_->mu);
       for (const auto& [key, body] : impl_->haproxy) {
         if (body.value("lb", "") == uid) {
           std::string state = body.value("state", "");
-          if (state == "started" || state == "reloaded") ++serving;
+          const bool has_frontend = !body.value("ports", nlohmann::json::array()).empty();
+          if ((state == "started" || state == "reloaded") && has_frontend) ++serving;
           if (state == "failed") return core::unavailable("haproxy failed on " + body.value("node", "") + ": " + body.value("error", ""));
         }
       }
@@ -180,6 +194,31 @@ core::Status Cluster::wait_ingress_ready(const std::string& ns, const std::strin
     std::this_thread::sleep_for(milliseconds(5));
   }
   return core::unavailable("timed out after " + std::to_string(timeout.count()) + " ms waiting for " + waiting_for);
+}
+
+std::string Cluster::services_not_ready(const std::string& ns) {
+  for (const auto& svc : store().list("Service", ns)) {
+    const std::string name = svc["metadata"].value("name", "");
+    const std::string cluster_ip = svc["spec"].value("clusterIP", "");
+    if (cluster_ip.empty() || cluster_ip == "None") continue;
+    auto endpoints = store().get("Endpoints", ns, name);
+    size_t ready = 0;
+    if (endpoints)
+      for (const auto& subset : endpoints->value("subsets", nlohmann::json::array()))
+        ready += subset.value("addresses", nlohmann::json::array()).size();
+    if (ready == 0) continue;  // nothing to spread over yet (or a Service without pods)
+    for (const auto& a : impl_->agents) {
+      auto view = impl_->control_plane->control_node().view_of(a->node());
+      std::set<std::string> backends;
+      for (const auto& s : view.value("services", nlohmann::json::array()))
+        if (s.value("cluster_ip", "") == cluster_ip)
+          for (const auto& b : s.value("backends", nlohmann::json::array())) backends.insert(b.value("ip", ""));
+      if (backends.size() < ready)
+        return "service " + name + " spread over " + std::to_string(ready) + " pods on " + a->node() +
+               " (" + std::to_string(backends.size()) + " so far)";
+    }
+  }
+  return "";
 }
 
 Reply Cluster::request(const std::string& ip, int port, const std::string& host, const std::string& path,

@@ -80,6 +80,9 @@ class Cluster {
 
  private:
   explicit Cluster(std::unique_ptr<Impl> impl);
+  // "" when every Service of `ns` with ready endpoints is spread over all of them in every
+  // agent's view; else what is still missing.
+  std::string services_not_ready(const std::string& ns);
   std::unique_ptr<Impl> impl_;
 };
 

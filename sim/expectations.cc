@@ -64,6 +64,7 @@ std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress) {
       if (!rule.value("host", "").empty()) return rule["host"].get<std::string>();
     return std::string();
   }();
+  add(first_host, "/", "the root path");
   add(first_host, "/csim-unmatched.html", "a path no rule names");
   if (any_host) add("unmatched.example", "/", "a host no rule names");
   for (auto& c : cases) {

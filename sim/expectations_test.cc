@@ -47,12 +47,14 @@ TEST(ContrailRouteTest, DefaultBackendCatchesTheRestInEitherShape) {
 
 TEST(ExpectedCasesTest, FanoutHasEachPathAndAnUnmatchedProbe) {
   auto cases = expected_cases(fanout());
-  ASSERT_EQ(cases.size(), 3u);
+  ASSERT_EQ(cases.size(), 4u);
   EXPECT_EQ(cases[0].path, "/qa.html");
   EXPECT_EQ(cases[0].service, "qa-webserver");
   EXPECT_EQ(cases[1].service, "dev-webserver");
+  EXPECT_EQ(cases[2].path, "/");
   EXPECT_EQ(cases[2].service, std::nullopt);
-  EXPECT_NE(cases[2].why.find("no default backend"), std::string::npos);
+  EXPECT_EQ(cases[3].service, std::nullopt);
+  EXPECT_NE(cases[3].why.find("no default backend"), std::string::npos);
 }
 
 TEST(ExpectedCasesTest, VirtualHostProbesAnUnknownHost) {
