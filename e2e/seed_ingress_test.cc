@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "agent/http_client.h"
 #include "agent/netns.h"
 #include "controller/config_api.h"
 #include "kube/object_store.h"
@@ -109,12 +110,31 @@ TEST_P(SeedIngressTest, EveryRequestIsAnsweredByAPodOfTheRightService) {
       EXPECT_EQ(reply.echo.value("namespace", ""), ns);
       pods.insert(pod);
     }
-    if (c.service) {
-      // The clusterIP spreads new connections over every ready pod of the Service.
-      size_t replicas = 0;
-      for (const auto& [pod, svc] : service_of_pod) replicas += svc == *c.service;
-      EXPECT_EQ(pods.size(), replicas) << "8 requests should reach every pod of " << *c.service;
+  }
+
+  // Each Service's clusterIP spreads new connections over all its ready pods (haproxy may
+  // reuse one server connection, so this is checked from a pod, one connection a request).
+  const std::string client_pod = service_of_pod.begin()->first;
+  for (const auto& svc : services) {
+    const std::string svc_name = svc["metadata"]["name"];
+    const std::string cluster_ip = svc["spec"]["clusterIP"];
+    const int port = svc["spec"]["ports"][0]["port"];
+    std::set<std::string> pods;
+    for (int i = 0; i < 8; ++i) {
+      auto r = agent::http_request_in_netns("csim-pod-" + ns + "." + client_pod, cluster_ip, port, "GET",
+                                            cluster_ip, "/", milliseconds(3000));
+      ASSERT_TRUE(r.is_ok()) << svc_name << ": " << r.status().message();
+      auto echo = nlohmann::json::parse(r->body, nullptr, false);
+      ASSERT_TRUE(echo.is_object()) << r->body;
+      pods.insert(echo.value("pod", ""));
     }
+    size_t replicas = 0;
+    for (const auto& [pod, s] : service_of_pod) {
+      replicas += s == svc_name;
+      if (s != svc_name) EXPECT_EQ(pods.count(pod), 0u) << pod << " answered for " << svc_name;
+    }
+    EXPECT_EQ(pods.size(), replicas) << "8 connections to " << svc_name << " " << cluster_ip
+                                     << " should reach each of its pods";
   }
 
   // Stopping the cluster leaves nothing: no namespace, no haproxy, no echo server.
