@@ -9,7 +9,11 @@
 
 #include "agent/echo_server.h"
 #include "agent/sandbox.h"
+#include "cli/daemon_commands.h"
 #include "cli/demo.h"
+#include "core/bus.h"
+#include "kube/apply.h"
+#include "kube/memory_store.h"
 #include "semantics/lint_command.h"
 
 namespace {
@@ -35,6 +39,14 @@ std::string self_path() {
   if (n <= 0) return "/proc/self/exe";
   buf[n] = '\0';
   return buf;
+}
+
+csim::core::Status dry_run_apply(const std::string& file) {
+  csim::core::SimulatedClock clock;
+  csim::core::Bus bus(clock, csim::core::Bus::Mode::kDeterministic);
+  csim::kube::MemoryObjectStore store(bus, clock);
+  auto report = csim::kube::apply_file(store, file);
+  return report.is_ok() ? csim::core::Status::ok() : report.status();
 }
 
 int demo_main(int argc, char** argv) {
@@ -73,6 +85,12 @@ int demo_main(int argc, char** argv) {
     std::cerr << "csim demo: cannot read " << options.file << ": " << std::strerror(errno) << "\n";
     return 2;
   }
+  // Refuse bad input before anything starts: a dry run on an empty scratch store checks
+  // everything the real apply will (syntax, kinds, fields, references between objects).
+  if (auto st = dry_run_apply(options.file); !st.is_ok()) {
+    std::cerr << "csim demo: " << st.message() << "\n";
+    return 1;
+  }
   // Everything below runs in csim's private sandbox (user + mount + net + PID namespaces).
   if (auto st = csim::agent::enter_sandbox(argc, argv); !st.is_ok()) {
     std::cerr << "csim: " << st.message() << "\n";
@@ -90,12 +108,17 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "demo") return demo_main(argc, argv);
+  if (command == "up") return csim::cli::run_up(argc - 1, argv + 1);
+  if (command == "down") return csim::cli::run_down(argc - 1, argv + 1);
+  if (command == "status") return csim::cli::run_status(argc - 1, argv + 1);
+  if (command == "curl") return csim::cli::run_curl(argc - 1, argv + 1);
+  if (command == "exec") return csim::cli::run_exec(argc - 1, argv + 1);
   if (command == "lint") return csim::semantics::run_lint(argc - 1, argv + 1);
   if (command == "echo-server") return csim::agent::run_echo_server(argc - 1, argv + 1);
   if (command == "help" || command == "--help" || command == "-h") {
-    std::cout << kUsage;
+    std::cout << kUsage << csim::cli::kDaemonUsage;
     return 0;
   }
-  std::cerr << "csim: unknown command '" << command << "'\n" << kUsage;
+  std::cerr << "csim: unknown command '" << command << "'\n" << kUsage << csim::cli::kDaemonUsage;
   return 2;
 }

@@ -1,0 +1,439 @@
+#include "cli/daemon_commands.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/control_channel.h"
+#include "daemon/host_pids.h"
+#include "daemon/launcher.h"
+#include "daemon/state_dir.h"
+#include "daemon/status_text.h"
+
+namespace csim::cli {
+
+const char* const kDaemonUsage =
+    R"(  csim up [--state-dir DIR] [--port N] [--config-port N] [--listen ADDR --token T] [--nodes N]
+        start the simulated cluster as a background daemon; prints where the Kubernetes
+        API (for kubectl) and the config API listen and the KUBECONFIG line
+  csim down [--state-dir DIR]
+        stop it (agents, haproxy, echo servers, namespaces go)
+  csim status [--state-dir DIR] [--json]
+        modules, agents with their haproxy instances, Ingresses and their addresses
+  csim curl [--host H] [-X METHOD] [-H 'K: V'] [-d BODY] [-i] [--from NS] URL
+        send an HTTP request from the sandbox's external client (csim-ext)
+  csim exec NAMESPACE -- CMD ARGS...  |  csim exec --list
+        run a command in one of the sandbox's network namespaces
+)";
+
+namespace {
+
+using nlohmann::json;
+
+constexpr auto kControlTimeout = std::chrono::seconds(15);
+
+// A tiny argv walker: flags with values, the rest positional.
+class Args {
+ public:
+  Args(int argc, char** argv) : argc_(argc), argv_(argv) {}
+  bool done() const { return i_ >= argc_; }
+  std::string peek() const { return argv_[i_]; }
+  std::string next() { return argv_[i_++]; }
+  // The value of flag (at i_-1); prints a usage error and returns false when missing.
+  bool value(const std::string& command, const std::string& flag, std::string* out) {
+    if (i_ >= argc_) {
+      std::cerr << "csim " << command << ": " << flag << " needs a value\n";
+      return false;
+    }
+    *out = argv_[i_++];
+    return true;
+  }
+  int index() const { return i_; }
+
+ private:
+  int argc_;
+  char** argv_;
+  int i_ = 1;
+};
+
+bool parse_int(const std::string& text, long min, long max, long* out) {
+  if (text.empty() || text.size() > 9) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  long v = std::strtol(text.c_str(), nullptr, 10);
+  if (v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+int usage_error(const std::string& command, const std::string& message) {
+  std::cerr << "csim " << command << ": " << message << "\nusage:\n" << kDaemonUsage;
+  return 2;
+}
+
+core::Result<daemon::StateDir> state_dir_or_report(const std::string& command, const std::string& flag) {
+  auto state = daemon::resolve_state_dir(flag);
+  if (!state.is_ok()) std::cerr << "csim " << command << ": " << state.status().message() << "\n";
+  return state;
+}
+
+std::string not_running(const daemon::StateDir& state) {
+  return "csim is not running for " + state.dir + " (`csim up` starts it)";
+}
+
+// Calls the daemon; prints why not and returns nullopt when it cannot.
+std::optional<json> call(const std::string& command, const daemon::StateDir& state, const json& request) {
+  if (!daemon::lock_is_held(state)) {
+    std::cerr << "csim " << command << ": " << not_running(state) << "\n";
+    return std::nullopt;
+  }
+  auto reply = daemon::call_control(state.control_socket(), request, kControlTimeout);
+  if (!reply.is_ok()) {
+    std::string m = reply.status().message();
+    if (reply.status().code() == core::Code::kNotFound) m = "csim is starting or not answering (" + m + ")";
+    std::cerr << "csim " << command << ": " << m << "\n";
+    return std::nullopt;
+  }
+  return *reply;
+}
+
+}  // namespace
+
+int run_up(int argc, char** argv) {
+  // The daemon itself: `csim up` re-executed inside the sandbox by the outer process.
+  if (daemon::is_daemon_child()) return daemon::daemon_child_main(argc, argv);
+
+  daemon::UpOptions options;
+  std::string state_flag, value;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    long n = 0;
+    if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else if (a == "--state-dir") {
+      if (!args.value("up", a, &state_flag)) return 2;
+    } else if (a == "--port" || a == "--config-port") {
+      if (!args.value("up", a, &value)) return 2;
+      if (!parse_int(value, 0, 65535, &n)) return usage_error("up", a + " must be a port number 0..65535 (0 = any free port)");
+      (a == "--port" ? options.api_port : options.config_port) = static_cast<uint16_t>(n);
+    } else if (a == "--listen") {
+      if (!args.value("up", a, &options.listen_address)) return 2;
+    } else if (a == "--token") {
+      if (!args.value("up", a, &options.token)) return 2;
+    } else if (a == "--nodes") {
+      if (!args.value("up", a, &value)) return 2;
+      if (!parse_int(value, 1, 8, &n)) return usage_error("up", "--nodes must be 1..8");
+      options.nodes = static_cast<int>(n);
+    } else {
+      return usage_error("up", "unknown argument '" + a + "'");
+    }
+  }
+  auto state = state_dir_or_report("up", state_flag);
+  if (!state.is_ok()) return 1;
+  options.state = *state;
+
+  auto ready = daemon::launch_daemon(options);
+  if (!ready.is_ok()) {
+    std::cerr << "csim up: " << ready.status().message() << "\n";
+    return ready.status().code() == core::Code::kInvalid ? 2 : 1;
+  }
+  const json& r = *ready;
+  std::string nodes;
+  for (const auto& node : r.value("nodes", json::array()))
+    nodes += (nodes.empty() ? "" : ", ") + node.value("name", "") + " " + node.value("underlay_ip", "");
+  std::cout << "# csim is up: pid " << r.value("pid", 0) << ", " << r.value("nodes", json::array()).size()
+            << " nodes (" << nodes << ")\n"
+            << "#   Kubernetes API  " << r.value("api_url", "") << "\n"
+            << "#   config API      " << r.value("config_url", "") << "\n"
+            << "#   kubeconfig      " << r.value("kubeconfig", "") << "\n"
+            << "#   log             " << r.value("log", "") << "\n"
+            << "#   then: kubectl apply -f FILE; csim status; csim curl http://<ingress address>/PATH; csim down\n";
+  if (r.value("token", false))
+    std::cout << "# note: kubectl sends no token to an http:// server, so with --token only other HTTP\n"
+                 "# clients (curl -H 'Authorization: Bearer T') get in; use loopback without a token for kubectl\n";
+  std::cout << "export KUBECONFIG=" << daemon::shell_quote(r.value("kubeconfig", "")) << "\n";
+  return 0;
+}
+
+int run_down(int argc, char** argv) {
+  std::string state_flag;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    if (a == "--state-dir") {
+      if (!args.value("down", a, &state_flag)) return 2;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else {
+      return usage_error("down", "unknown argument '" + a + "'");
+    }
+  }
+  auto state = state_dir_or_report("down", state_flag);
+  if (!state.is_ok()) return 1;
+  auto report = daemon::stop_daemon(*state);
+  if (!report.is_ok()) {
+    std::cerr << "csim down: " << report.status().message() << "\n";
+    return 1;
+  }
+  if (!report->was_running) {
+    std::cout << "csim was not running for " << state->dir << "\n";
+  } else if (report->killed) {
+    std::cout << "csim did not stop in time; killed pid " << report->pid << " (and its sandbox)\n";
+  } else {
+    std::cout << "csim is down (pid " << report->pid << " stopped; state dir " << state->dir << ")\n";
+  }
+  return 0;
+}
+
+int run_status(int argc, char** argv) {
+  std::string state_flag;
+  bool as_json = false;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    if (a == "--state-dir") {
+      if (!args.value("status", a, &state_flag)) return 2;
+    } else if (a == "--json") {
+      as_json = true;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else {
+      return usage_error("status", "unknown argument '" + a + "'");
+    }
+  }
+  auto state = state_dir_or_report("status", state_flag);
+  if (!state.is_ok()) return 1;
+  auto status = call("status", *state, {{"op", "status"}});
+  if (!status) return 1;
+  const auto pids = daemon::SandboxPids::scan(static_cast<pid_t>(status->value("pid", 0)));
+  if (as_json) {
+    // Host pids next to the sandbox's, for scripts.
+    json out = *status;
+    for (auto& a : out["agents"]) {
+      for (auto& h : a["haproxy"]) {
+        if (auto hp = pids.host_pid(h.value("pid", 0))) h["host_pid"] = *hp;
+      }
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << daemon::format_status(*status, [&](pid_t p) { return pids.host_pid(p); });
+  return 0;
+}
+
+int run_curl(int argc, char** argv) {
+  std::string state_flag, url, value;
+  json request = {{"op", "curl"}, {"method", "GET"}, {"headers", json::array()}};
+  bool include = false, method_given = false;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    long n = 0;
+    if (a == "--state-dir") {
+      if (!args.value("curl", a, &state_flag)) return 2;
+    } else if (a == "--host") {
+      if (!args.value("curl", a, &value)) return 2;
+      request["host"] = value;
+    } else if (a == "-X" || a == "--request") {
+      if (!args.value("curl", a, &value)) return 2;
+      request["method"] = value;
+      method_given = true;
+    } else if (a == "-H" || a == "--header") {
+      if (!args.value("curl", a, &value)) return 2;
+      size_t colon = value.find(':');
+      if (colon == std::string::npos || colon == 0) return usage_error("curl", "-H wants 'Name: value'");
+      std::string v = value.substr(colon + 1);
+      while (!v.empty() && v[0] == ' ') v.erase(0, 1);
+      std::string name = value.substr(0, colon);
+      if (name == "Host" || name == "host") request["host"] = v;
+      else request["headers"].push_back({name, v});
+    } else if (a == "-d" || a == "--data") {
+      if (!args.value("curl", a, &value)) return 2;
+      request["body"] = value;
+      if (!method_given) request["method"] = "POST";
+    } else if (a == "--from") {
+      if (!args.value("curl", a, &value)) return 2;
+      request["from"] = value;
+    } else if (a == "-m" || a == "--max-time") {
+      if (!args.value("curl", a, &value)) return 2;
+      if (!parse_int(value, 1, 60, &n)) return usage_error("curl", a + " must be 1..60 seconds");
+      request["timeout_ms"] = n * 1000;
+    } else if (a == "-i" || a == "--include") {
+      include = true;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("curl", "unknown option '" + a + "'");
+    } else if (url.empty()) {
+      url = a;
+    } else {
+      return usage_error("curl", "one URL at a time");
+    }
+  }
+  if (url.empty()) return usage_error("curl", "which URL?");
+  request["url"] = url;
+  auto state = state_dir_or_report("curl", state_flag);
+  if (!state.is_ok()) return 1;
+  auto reply = call("curl", *state, request);
+  if (!reply) return 1;
+  std::string out = "HTTP/1.1 " + std::to_string(reply->value("status", 0)) + " " + reply->value("reason", "") + "\n";
+  if (include) {
+    for (const auto& h : reply->value("headers", json::array()))
+      out += h[0].get<std::string>() + ": " + h[1].get<std::string>() + "\n";
+    out += "\n";
+  }
+  out += reply->value("body", "");
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
+namespace {
+
+int g_signal_pipe_write = -1;
+
+void forward_signal(int sig) {
+  char c = static_cast<char>(sig);
+  ssize_t ignored = write(g_signal_pipe_write, &c, 1);
+  (void)ignored;
+}
+
+int exec_list(const daemon::StateDir& state) {
+  auto reply = call("exec", state, {{"op", "netns"}});
+  if (!reply) return 125;
+  for (const auto& ns : reply->value("netns", json::array())) {
+    std::string name = ns.value("name", "");
+    if (name.size() < 44) name.append(44 - name.size(), ' ');
+    std::cout << name << "  " << ns.value("kind", "") << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_exec(int argc, char** argv) {
+  std::string state_flag, netns;
+  bool list = false;
+  std::vector<std::string> command;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    if (a == "--state-dir") {
+      if (!args.value("exec", a, &state_flag)) return 2;
+    } else if (a == "--list" || a == "-l") {
+      list = true;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else if (netns.empty() && !a.empty() && a[0] != '-') {
+      netns = a;
+      if (!args.done() && args.peek() == "--") args.next();
+      while (!args.done()) command.push_back(args.next());
+    } else {
+      return usage_error("exec", "unknown argument '" + a + "'");
+    }
+  }
+  auto state = state_dir_or_report("exec", state_flag);
+  if (!state.is_ok()) return 125;
+  if (list) return exec_list(*state);
+  if (netns.empty() || command.empty()) return usage_error("exec", "usage: csim exec NAMESPACE -- CMD ARGS... (csim exec --list)");
+  if (!daemon::lock_is_held(*state)) {
+    std::cerr << "csim exec: " << not_running(*state) << "\n";
+    return 125;
+  }
+  char cwd[PATH_MAX];
+  json request = {{"op", "exec"}, {"netns", netns}, {"argv", command}, {"cwd", getcwd(cwd, sizeof cwd) ? cwd : "/"}};
+
+  // Our stdin, stdout and stderr go to the command (closed ones become /dev/null).
+  std::vector<int> stdio, opened;
+  for (int fd = 0; fd < 3; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0) {
+      stdio.push_back(fd);
+    } else {
+      int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+      stdio.push_back(null_fd);
+      opened.push_back(null_fd);
+    }
+  }
+  auto sock = daemon::connect_unix(state->control_socket());
+  if (!sock.is_ok()) {
+    std::cerr << "csim exec: " << sock.status().message() << "\n";
+    return 125;
+  }
+  if (auto st = daemon::send_message(*sock, request, stdio); !st.is_ok()) {
+    std::cerr << "csim exec: " << st.message() << "\n";
+    return 125;
+  }
+  for (int fd : opened) close(fd);
+  daemon::MessageReader reader(*sock);
+  auto first = reader.next(kControlTimeout);
+  if (!first.is_ok() || !first->has_value()) {
+    std::cerr << "csim exec: no answer from the daemon"
+              << (first.is_ok() ? std::string() : " (" + first.status().message() + ")") << "\n";
+    return 125;
+  }
+  if (!(**first).value("ok", false)) {
+    std::cerr << "csim exec: " << (**first).value("error", "refused") << "\n";
+    return (**first).value("exit_code", 125);
+  }
+
+  // Ctrl-C and friends go to the command, through the daemon.
+  int sig_pipe[2];
+  if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 125;
+  g_signal_pipe_write = sig_pipe[1];
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(s, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    pollfd p[2] = {{*sock, POLLIN, 0}, {sig_pipe[0], POLLIN, 0}};
+    int r = poll(p, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return 125;
+    if (p[1].revents & POLLIN) {
+      char c;
+      while (read(sig_pipe[0], &c, 1) == 1) daemon::send_message(*sock, {{"signal", static_cast<int>(c)}});
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      auto m = reader.next(std::chrono::milliseconds(0));
+      if (!m.is_ok()) {
+        std::cerr << "csim exec: the daemon went away before the command ended\n";
+        return 125;
+      }
+      if (!m->has_value()) continue;
+      const json& msg = **m;
+      if (!msg.value("ok", false)) {
+        std::cerr << "csim exec: " << msg.value("error", "failed") << "\n";
+        return 125;
+      }
+      if (msg.contains("exit")) {
+        int code = msg["exit"].value("code", -1);
+        int signal_number = msg["exit"].value("signal", 0);
+        if (msg.contains("why")) std::cerr << "csim exec: " << msg.value("why", "") << "\n";
+        return signal_number != 0 ? 128 + signal_number : code;
+      }
+    }
+  }
+}
+
+}  // namespace csim::cli
