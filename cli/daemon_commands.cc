@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -318,9 +319,12 @@ void forward_signal(int sig) {
 int exec_list(const daemon::StateDir& state) {
   auto reply = call("exec", state, {{"op", "netns"}});
   if (!reply) return 125;
-  for (const auto& ns : reply->value("netns", json::array())) {
+  const json list = reply->value("netns", json::array());
+  size_t width = 0;
+  for (const auto& ns : list) width = std::max(width, ns.value("name", "").size());
+  for (const auto& ns : list) {
     std::string name = ns.value("name", "");
-    if (name.size() < 44) name.append(44 - name.size(), ' ');
+    name.append(width - name.size(), ' ');
     std::cout << name << "  " << ns.value("kind", "") << "\n";
   }
   return 0;

@@ -145,6 +145,9 @@ std::string read_line(int fd, int64_t deadline_ms, bool* timed_out) {
   if (chdir("/") != 0) fail("chdir /: " + errno_text(errno));
   config.outer_pid = getpid();
   setenv(kDaemonEnv, daemon_config_to_json(config).dump().c_str(), 1);
+  // Always a sandbox of its own, also when started from inside one (`csim exec`, tests):
+  // with the mark inherited, enter_sandbox would not make a new one.
+  unsetenv(agent::kSandboxEnv);
   std::vector<std::string> args = options.reexec_argv;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -171,8 +174,6 @@ core::Status check_up_options(const UpOptions& options) {
 
 core::Result<json> launch_daemon(const UpOptions& options) {
   if (auto st = check_up_options(options); !st.is_ok()) return st;
-  if (agent::in_sandbox() || std::getenv(agent::kSandboxEnv) != nullptr)
-    return core::invalid("`csim up` cannot run inside a csim sandbox (CSIM_SANDBOX is set)");
   const StateDir& state = options.state;
   if (auto st = ensure_state_dir(state); !st.is_ok()) return st;
 

@@ -64,6 +64,16 @@ std::string format_status(const json& status,
     out << "  " << pad(str(a, "node"), 8) << " " << pad(str(a, "state"), 5) << " underlay "
         << pad(str(a, "underlay_ip"), 15) << " view v" << num(a, "view_version") << " (acked v"
         << num(a, "acked_version") << ")  pods " << num(a, "pods") << "\n";
+    for (const auto& p : a.value("pod_list", json::array())) {
+      out << "    pod     " << pad(str(p, "namespace") + "/" + str(p, "name"), 40) << " " << pad(str(p, "ip"), 15)
+          << " " << str(p, "state");
+      pid_t pid = static_cast<pid_t>(num(p, "pid"));
+      if (pid > 0) {
+        out << "  pid " << pid;
+        if (auto hp = host_pid(pid)) out << " (host pid " << *hp << ")";
+      }
+      out << "\n";
+    }
     for (const auto& h : a.value("haproxy", json::array())) {
       std::string ports;
       for (const auto& p : h.value("ports", json::array())) ports += (ports.empty() ? ":" : ",") + p.dump();

@@ -23,7 +23,8 @@ TEST(StatusText, Layout) {
          {"underlay_ip", "169.254.1.1"},
          {"view_version", 7},
          {"acked_version", 7},
-         {"pods", 2},
+         {"pods", 1},
+         {"pod_list", {{{"namespace", "default"}, {"name", "qa-webserver-abc-x1"}, {"ip", "10.47.255.251"}, {"state", "running"}, {"pid", 30}}}},
          {"haproxy",
           {{{"name", "default__simple-fanout__si"},
             {"vip", "10.47.255.250"},
@@ -40,8 +41,10 @@ TEST(StatusText, Layout) {
   EXPECT_NE(text.find("Kubernetes API  http://127.0.0.1:40000"), std::string::npos);
   EXPECT_NE(text.find("control-node"), std::string::npos);
   EXPECT_NE(text.find("1.5 s ago"), std::string::npos);
-  EXPECT_NE(text.find("node-1   up    underlay 169.254.1.1     view v7 (acked v7)  pods 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("node-1   up    underlay 169.254.1.1     view v7 (acked v7)  pods 1"), std::string::npos) << text;
   EXPECT_NE(text.find("vip 10.47.255.250:80  started  pid 23 (host pid 91023)"), std::string::npos) << text;
+  EXPECT_NE(text.find("pod     default/qa-webserver-abc-x1"), std::string::npos) << text;
+  EXPECT_NE(text.find("10.47.255.251   running  pid 30\n"), std::string::npos) << text;
   EXPECT_NE(text.find("default/simple-fanout"), std::string::npos);
   EXPECT_NE(text.find("10.84.59.252, 10.47.255.250"), std::string::npos);
 }

@@ -75,6 +75,8 @@ core::Result<std::unique_ptr<Cluster>> Cluster::start(const ClusterOptions& opti
   cp.config_db_path = options.state_dir + "/config.db";
   cp.state_dir = "/var/lib/contrail";
   cp.seed = options.seed;
+  cp.semantics = options.semantics;
+  if (options.persist) cp.kube_db_path = options.state_dir + "/kube.db";
   cp.nodes.clear();
   for (const auto& node : options.nodes) {
     auto ip = impl->dataplane->add_node(node);

@@ -31,6 +31,8 @@ struct ClusterOptions {
   std::string csim_binary;            // run as `<csim_binary> echo-server …` in pod namespaces
   core::Bus::Mode bus_mode = core::Bus::Mode::kThreaded;
   uint64_t seed = 1;                  // svc-monitor's scheduler
+  std::string semantics = "contrail"; // or "kubernetes" (docs/semantics.md)
+  bool persist = false;               // keep the apiserver's objects in <state_dir>/kube.db
 };
 
 // What one request through the data plane returned.

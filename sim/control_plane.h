@@ -35,6 +35,10 @@ namespace csim::sim {
 
 struct ControlPlaneOptions {
   std::string config_db_path = ":memory:";  // SQLite file of the config DB
+  // SQLite file of the kube-apiserver's objects; "" = in memory only (lost at exit).
+  std::string kube_db_path;
+  // Ingress routing semantics svc-monitor renders: "contrail" (faithful) or "kubernetes".
+  std::string semantics = "contrail";
   std::string state_dir = "/var/lib/contrail";  // goes into haproxy.conf's stats socket path
   std::vector<std::pair<std::string, std::string>> nodes{{"node-1", "169.254.1.1"},
                                                          {"node-2", "169.254.1.2"}};  // name, underlay

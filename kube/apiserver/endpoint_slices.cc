@@ -63,7 +63,9 @@ json endpoint_slice_from_endpoints(const json& endpoints) {
         for (const json& port : p) {
           if (!port.is_object()) continue;
           json sp = json::object();
-          if (port.contains("name")) sp["name"] = port["name"];
+          // Kubernetes always sets the name ("" for an unnamed Service port); kubectl
+          // describe dereferences it.
+          sp["name"] = port.value("name", json(""));
           if (port.contains("port")) sp["port"] = port["port"];
           sp["protocol"] = port.value("protocol", json("TCP"));
           if (port.contains("appProtocol")) sp["appProtocol"] = port["appProtocol"];

@@ -1,0 +1,401 @@
+// `csim up` end to end with the real binary (//cli:csim) and the real kubectl: up, apply,
+// Ingress addresses, requests through haproxy, describe, status, exec, delete, down,
+// up again, SIGTERM. Runs inside csim's test sandbox (agent/test_main.cc), so the daemon
+// and everything it starts die with the test even if it crashes; every wait is bounded.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/http_client.h"
+#include "agent/process.h"
+#include "daemon/state_dir.h"
+
+namespace csim::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::seconds;
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+  std::string all() const { return out + err; }
+};
+
+std::string tmp_root() {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return t ? t : "/tmp";
+}
+
+Outcome run(const std::vector<std::string>& argv, seconds timeout = seconds(60)) {
+  agent::Command cmd;
+  cmd.argv = argv;
+  cmd.extra_env = {"HOME=" + tmp_root()};
+  Outcome r;
+  auto out = agent::run_command(cmd, "", timeout);
+  if (!out.is_ok()) {
+    r.err = out.status().message();
+    return r;
+  }
+  r.code = out->status.signal ? 128 + out->status.signal : out->status.code;
+  r.out = out->out;
+  r.err = out->err;
+  return r;
+}
+
+std::vector<std::string> split_ws(const std::string& line) {
+  std::istringstream s(line);
+  std::vector<std::string> out;
+  for (std::string w; s >> w;) out.push_back(w);
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+bool haproxy_running() {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    if (comm && std::getline(comm, name) && name == "haproxy") return true;
+  }
+  return false;
+}
+
+class CsimUp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    csim_ = fs::absolute("cli/csim").string();
+    seed_ = fs::absolute("testdata/simple-fanout.yaml").string();
+    state_ = StateDir{tmp_root() + "/csim-state"};
+    fs::remove_all(state_.dir);
+    cache_ = tmp_root() + "/kubectl-cache";
+    up_ = up();
+  }
+
+  static void TearDownTestSuite() {
+    // Whatever happened, nothing stays: ask, then kill by the pid we were given.
+    if (lock_is_held(state_)) run({csim_, "down", "--state-dir", state_.dir}, seconds(40));
+    if (auto pid = read_pid_file(state_); pid && is_csim_daemon(*pid)) kill(*pid, SIGKILL);
+  }
+
+  static Outcome up() {
+    return run({csim_, "up", "--state-dir", state_.dir, "--port", "0", "--config-port", "0"}, seconds(120));
+  }
+  // `csim <args[0]> --state-dir <state> <args[1:]...>`
+  static Outcome csim(const std::vector<std::string>& args, seconds timeout = seconds(60)) {
+    std::vector<std::string> argv = {csim_, args[0], "--state-dir", state_.dir};
+    argv.insert(argv.end(), args.begin() + 1, args.end());
+    return run(argv, timeout);
+  }
+  static Outcome kubectl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"kubectl", "--kubeconfig", state_.kubeconfig(), "--cache-dir", cache_,
+                                     "--request-timeout=20s"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+  // `csim curl URL` until it answers with want (bounded).
+  static Outcome curl_until(const std::string& url, const std::string& want, seconds limit = seconds(30)) {
+    Outcome r;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    do {
+      r = csim({"curl", "-m", "3", url});
+      if (r.code == 0 && r.out.rfind(want, 0) == 0) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return r;
+  }
+  static json echo_body(const Outcome& r) {
+    size_t brace = r.out.find('{');
+    if (brace == std::string::npos) return nullptr;
+    return json::parse(r.out.substr(brace), nullptr, false);
+  }
+
+  static inline std::string csim_, seed_, cache_;
+  static inline StateDir state_;
+  static inline Outcome up_;
+  static inline std::string external_ip_;
+  static inline int config_port_ = 0;
+};
+
+TEST_F(CsimUp, UpSaysWhereThingsAre) {
+  ASSERT_EQ(up_.code, 0) << up_.all();
+  EXPECT_NE(up_.out.find("export KUBECONFIG=" + state_.kubeconfig() + "\n"), std::string::npos) << up_.out;
+  EXPECT_NE(up_.out.find("#   Kubernetes API  http://127.0.0.1:"), std::string::npos) << up_.out;
+  EXPECT_NE(up_.out.find("#   config API      http://127.0.0.1:"), std::string::npos) << up_.out;
+  struct stat st;
+  ASSERT_EQ(stat(state_.kubeconfig().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto pid = read_pid_file(state_);
+  ASSERT_TRUE(pid.has_value());
+  EXPECT_TRUE(is_csim_daemon(*pid));
+  EXPECT_TRUE(fs::exists(state_.control_socket()));
+}
+
+TEST_F(CsimUp, RefusesASecondDaemonAndOpenListenersWithoutToken) {
+  ASSERT_EQ(up_.code, 0) << up_.all();
+  Outcome again = up();
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("csim already runs for " + state_.dir + " (pid " +
+                           std::to_string(read_pid_file(state_).value_or(0)) + ")"),
+            std::string::npos)
+      << again.all();
+  Outcome open = run({csim_, "up", "--state-dir", tmp_root() + "/other", "--listen", "0.0.0.0"});
+  EXPECT_EQ(open.code, 2);
+  EXPECT_NE(open.err.find("--token"), std::string::npos) << open.all();
+  EXPECT_FALSE(fs::exists(tmp_root() + "/other/csim.pid"));
+}
+
+TEST_F(CsimUp, RealKubectlAndTheConfigApi) {
+  ASSERT_EQ(up_.code, 0) << up_.all();
+  Outcome ns = kubectl({"get", "ns"});
+  ASSERT_EQ(ns.code, 0) << ns.all();
+  EXPECT_NE(ns.out.find("default"), std::string::npos) << ns.out;
+  EXPECT_NE(ns.out.find("Active"), std::string::npos) << ns.out;
+
+  Outcome status = csim({"status", "--json"});
+  ASSERT_EQ(status.code, 0) << status.all();
+  json s = json::parse(status.out, nullptr, false);
+  ASSERT_TRUE(s.is_object()) << status.out;
+  std::smatch m;
+  const std::string config_url = s.value("config_url", "");
+  ASSERT_TRUE(std::regex_match(config_url, m, std::regex(R"(http://127\.0\.0\.1:(\d+))"))) << config_url;
+  config_port_ = std::stoi(m[1]);
+  agent::HttpRequestSpec spec;
+  spec.ip = "127.0.0.1";
+  spec.port = config_port_;
+  spec.path = "/loadbalancers";
+  auto reply = agent::http_request(spec);
+  ASSERT_TRUE(reply.is_ok()) << reply.status().message();
+  EXPECT_EQ(reply->status, 200);
+  json body = json::parse(reply->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << reply->body;
+  EXPECT_TRUE(body["loadbalancers"].is_array()) << reply->body;
+}
+
+TEST_F(CsimUp, ApplyRouteAndInspect) {
+  ASSERT_EQ(up_.code, 0) << up_.all();
+  Outcome apply = kubectl({"apply", "-f", seed_});
+  ASSERT_EQ(apply.code, 0) << apply.all();
+  EXPECT_NE(apply.out.find("simple-fanout created"), std::string::npos) << apply.out;
+
+  // `kubectl get ing` until the ADDRESS column has two addresses.
+  std::vector<std::string> addresses;
+  Outcome get;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (addresses.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    get = kubectl({"get", "ing"});
+    for (const auto& line : split(get.out, '\n')) {
+      auto cols = split_ws(line);
+      if (cols.size() == 6 && cols[0] == "simple-fanout") addresses = split(cols[3], ',');
+    }
+    if (addresses.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ASSERT_EQ(addresses.size(), 2u) << get.all();
+  external_ip_ = addresses[0];
+
+  Outcome qa = curl_until("http://" + external_ip_ + "/qa.html", "HTTP/1.1 200 OK\n");
+  ASSERT_EQ(qa.code, 0) << qa.all();
+  json echo = echo_body(qa);
+  ASSERT_TRUE(echo.is_object()) << qa.out;
+  EXPECT_EQ(echo.value("pod", "").rfind("qa-webserver-", 0), 0u) << qa.out;
+  Outcome dev = csim({"curl", "-i", "http://" + external_ip_ + "/dev.html"});
+  ASSERT_EQ(dev.code, 0) << dev.all();
+  EXPECT_EQ(dev.out.rfind("HTTP/1.1 200 OK\n", 0), 0u) << dev.out;
+  EXPECT_NE(dev.out.find("\ncontent-type: application/json\n"), std::string::npos) << dev.out;
+  EXPECT_EQ(echo_body(dev).value("pod", "").rfind("dev-webserver-", 0), 0u) << dev.out;
+  Outcome nope = csim({"curl", "http://" + external_ip_ + "/nope"});
+  EXPECT_EQ(nope.code, 0) << nope.all();
+  EXPECT_EQ(nope.out.rfind("HTTP/1.1 503 ", 0), 0u) << nope.out;
+
+  Outcome wide = kubectl({"get", "ing", "-o", "wide"});
+  ASSERT_EQ(wide.code, 0) << wide.all();
+  auto lines = split(wide.out, '\n');
+  ASSERT_GE(lines.size(), 2u) << wide.out;
+  EXPECT_EQ(split_ws(lines[0]), (std::vector<std::string>{"NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"}));
+  auto row = split_ws(lines[1]);
+  ASSERT_EQ(row.size(), 6u) << wide.out;
+  EXPECT_EQ(row[0], "simple-fanout");
+  EXPECT_EQ(row[3], addresses[0] + "," + addresses[1]);
+  EXPECT_EQ(row[4], "80");
+
+  // The config API sees what kube-manager made of it.
+  ASSERT_GT(config_port_, 0);
+  agent::HttpRequestSpec lbs;
+  lbs.ip = "127.0.0.1";
+  lbs.port = config_port_;
+  lbs.path = "/loadbalancers?detail=True";
+  auto lb_reply = agent::http_request(lbs);
+  ASSERT_TRUE(lb_reply.is_ok()) << lb_reply.status().message();
+  EXPECT_EQ(lb_reply->status, 200);
+  EXPECT_NE(lb_reply->body.find("simple-fanout"), std::string::npos) << lb_reply->body.substr(0, 400);
+  EXPECT_NE(lb_reply->body.find(addresses[1]), std::string::npos) << lb_reply->body.substr(0, 400);
+
+  // kubectl describe reads the Ingress, its Services and their EndpointSlices.
+  Outcome describe = kubectl({"describe", "ing/simple-fanout"});
+  EXPECT_EQ(describe.code, 0) << "kubectl describe ing/simple-fanout failed:\n"
+                              << describe.all().substr(0, 600);
+  if (describe.code == 0) {
+    EXPECT_NE(describe.out.find("Name:             simple-fanout"), std::string::npos) << describe.out;
+    EXPECT_NE(describe.out.find(addresses[0]), std::string::npos) << describe.out;
+    EXPECT_TRUE(std::regex_search(describe.out, std::regex(R"(/qa\.html\s+qa-webserver:80 \(10\.)")))
+        << describe.out;
+    EXPECT_TRUE(std::regex_search(describe.out, std::regex(R"(/dev\.html\s+dev-webserver:80 \(10\.)")))
+        << describe.out;
+  }
+
+  // csim status: both agents, their haproxy instances with live pids.
+  Outcome status = csim({"status"});
+  ASSERT_EQ(status.code, 0) << status.all();
+  EXPECT_NE(status.out.find("  node-1   up "), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("  node-2   up "), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("default/simple-fanout"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("kube-manager"), std::string::npos) << status.out;
+  std::regex haproxy_line(R"(\n    haproxy .* pid (\d+) \(host pid (\d+)\))");
+  int instances = 0;
+  for (auto it = std::sregex_iterator(status.out.begin(), status.out.end(), haproxy_line);
+       it != std::sregex_iterator(); ++it) {
+    ++instances;
+    std::error_code ec;
+    auto exe = fs::read_symlink("/proc/" + (*it)[2].str() + "/exe", ec);
+    EXPECT_EQ(exe.filename().string(), "haproxy") << "host pid " << (*it)[2] << ": " << ec.message();
+  }
+  EXPECT_EQ(instances, 2) << status.out;
+
+  // csim exec: the external client's namespace, exit codes, bad names.
+  Outcome ip = csim({"exec", "csim-ext", "--", "ip", "-4", "addr"});
+  EXPECT_EQ(ip.code, 0) << ip.all();
+  EXPECT_NE(ip.out.find("inet 198.51.100.2/24"), std::string::npos) << ip.out;
+  EXPECT_EQ(csim({"exec", "csim-gw", "--", "sh", "-c", "exit 3"}).code, 3);
+  Outcome bad = csim({"exec", "../../etc", "--", "true"});
+  EXPECT_EQ(bad.code, 125);
+  EXPECT_NE(bad.err.find("no network namespace"), std::string::npos) << bad.all();
+  Outcome list = csim({"exec", "--list"});
+  EXPECT_NE(list.out.find("csim-ext "), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("haproxy instance"), std::string::npos) << list.out;
+
+  // After kubectl delete, the address no longer answers 200.
+  Outcome del = kubectl({"delete", "-f", seed_});
+  ASSERT_EQ(del.code, 0) << del.all();
+  bool stopped_answering = false;
+  Outcome after;
+  const auto until = std::chrono::steady_clock::now() + seconds(30);
+  while (!stopped_answering && std::chrono::steady_clock::now() < until) {
+    after = csim({"curl", "-m", "2", "http://" + external_ip_ + "/qa.html"});
+    stopped_answering = !(after.code == 0 && after.out.rfind("HTTP/1.1 200", 0) == 0);
+    if (!stopped_answering) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(stopped_answering) << after.all();
+}
+
+TEST_F(CsimUp, DownLeavesNothingAndUpWorksAgain) {
+  ASSERT_EQ(up_.code, 0) << up_.all();
+  auto pid = read_pid_file(state_);
+  ASSERT_TRUE(pid.has_value());
+  Outcome down = csim({"down"}, seconds(40));
+  EXPECT_EQ(down.code, 0) << down.all();
+  EXPECT_NE(down.out.find("csim is down (pid " + std::to_string(*pid) + " stopped"), std::string::npos) << down.all();
+  for (int i = 0; i < 100 && process_alive(*pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(process_alive(*pid));
+  EXPECT_FALSE(haproxy_running());
+  EXPECT_FALSE(fs::exists(state_.pid_file()));
+  EXPECT_FALSE(fs::exists(state_.control_socket()));
+  EXPECT_FALSE(fs::exists(state_.kubeconfig()));
+  EXPECT_FALSE(lock_is_held(state_));
+  Outcome status = csim({"status"});
+  EXPECT_EQ(status.code, 1);
+  EXPECT_NE(status.err.find("not running"), std::string::npos) << status.all();
+
+  // Up again on the same state directory, then SIGTERM is a graceful down.
+  Outcome again = up();
+  ASSERT_EQ(again.code, 0) << again.all();
+  Outcome ns = kubectl({"get", "ns"});
+  EXPECT_EQ(ns.code, 0) << ns.all();
+  auto pid2 = read_pid_file(state_);
+  ASSERT_TRUE(pid2.has_value());
+  EXPECT_NE(*pid2, *pid);
+  ASSERT_EQ(kill(*pid2, SIGTERM), 0);
+  for (int i = 0; i < 400 && lock_is_held(state_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(lock_is_held(state_));
+  EXPECT_FALSE(fs::exists(state_.pid_file()));
+  EXPECT_FALSE(fs::exists(state_.kubeconfig()));
+  EXPECT_FALSE(fs::exists(state_.control_socket()));
+  std::ifstream log(state_.log_file());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("stopping (signal Terminated)"), std::string::npos) << text.str();
+}
+
+// With a token, both API servers want it (kubectl cannot send it over http://, so this is
+// for curl-like clients); the kubeconfig carries it.
+TEST(CsimUpToken, BothApisRequireTheToken) {
+  const std::string csim = fs::absolute("cli/csim").string();
+  StateDir state{tmp_root() + "/csim-token"};
+  fs::remove_all(state.dir);
+  const std::string token = "s3cret-token-for-tests";
+  Outcome up = run({csim, "up", "--state-dir", state.dir, "--port", "0", "--config-port", "0", "--listen",
+                    "127.0.0.1", "--token", token, "--nodes", "1"},
+                   seconds(120));
+  ASSERT_EQ(up.code, 0) << up.all();
+  EXPECT_NE(up.out.find("kubectl sends no token"), std::string::npos) << up.out;
+  std::smatch api, config;
+  ASSERT_TRUE(std::regex_search(up.out, api, std::regex(R"(Kubernetes API  http://127\.0\.0\.1:(\d+))")));
+  ASSERT_TRUE(std::regex_search(up.out, config, std::regex(R"(config API      http://127\.0\.0\.1:(\d+))")));
+  auto get = [&](int port, const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers) {
+    agent::HttpRequestSpec spec;
+    spec.ip = "127.0.0.1";
+    spec.port = port;
+    spec.path = path;
+    spec.extra_headers = headers;
+    auto r = agent::http_request(spec);
+    return r.is_ok() ? r->status : -1;
+  };
+  const int api_port = std::stoi(api[1]), config_port = std::stoi(config[1]);
+  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {}), 401);
+  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {{"Authorization", "Bearer " + token}}), 200);
+  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {{"Authorization", "Bearer wrong-token-xx"}}), 401);
+  EXPECT_EQ(get(config_port, "/loadbalancers", {}), 401);
+  EXPECT_EQ(get(config_port, "/loadbalancers", {{"X-Auth-Token", token}}), 200);
+  std::ifstream kubeconfig(state.kubeconfig());
+  std::stringstream text;
+  text << kubeconfig.rdbuf();
+  EXPECT_NE(text.str().find(token), std::string::npos);
+  // The token reaches the daemon through its environment, which commands it runs do not inherit.
+  Outcome env = run({csim, "exec", "--state-dir", state.dir, "csim-ext", "--", "env"});
+  EXPECT_EQ(env.code, 0) << env.all();
+  EXPECT_NE(env.out.find("PATH="), std::string::npos) << env.out;
+  EXPECT_EQ(env.out.find(token), std::string::npos) << env.out;
+  EXPECT_EQ(env.out.find("CSIM_DAEMON"), std::string::npos) << env.out;
+  Outcome down = run({csim, "down", "--state-dir", state.dir}, seconds(40));
+  EXPECT_EQ(down.code, 0) << down.all();
+  EXPECT_FALSE(lock_is_held(state));
+  if (auto pid = read_pid_file(state); pid && is_csim_daemon(*pid)) kill(*pid, SIGKILL);
+}
+
+}  // namespace
+}  // namespace csim::daemon
