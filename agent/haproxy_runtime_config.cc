@@ -62,7 +62,36 @@ const std::set<std::string> kFrontend = {
     "default_backend", "rate-limit", "no",   "timeout"};
 const std::set<std::string> kBackend = {"mode",       "balance",     "option", "server",
                                         "timeout",    "stick-table", "stick",  "cookie",
-                                        "appsession", "http-check",  "acl"};
+                                        "appsession", "http-check",  "acl",    "http-request"};
+// The Host fetch of the kubernetes semantics (svcmon/kubernetes_routing.h).
+constexpr const char* kKubernetesHostFetch = "req.fhdr(host),field(1,:),lower";
+
+// A regex pattern as svc-monitor renders it: one single-quoted word (haproxy interprets
+// nothing inside), no quote inside.
+bool quoted_regex(const std::string& w) {
+  return w.size() >= 3 && w.front() == '\'' && w.back() == '\'' &&
+         w.find('\'', 1) == w.size() - 1;
+}
+
+// The acl forms svc-monitor renders:
+//   acl <name> hdr(host) -i <host>                                   contrail
+//   acl <name> path <path>                                           both
+//   acl <name> req.fhdr(host),field(1,:),lower -m str <host>...      kubernetes
+//   acl <name> req.fhdr(host),field(1,:),lower -m reg '<regex>'...   kubernetes
+//   acl <name> path_reg '<regex>'                                    kubernetes
+bool rendered_acl(const std::vector<std::string>& w) {
+  if (w.size() == 5 && w[2] == "hdr(host)" && w[3] == "-i") return true;
+  if (w.size() == 4 && w[2] == "path" && w[3][0] != '-') return true;
+  if (w.size() == 4 && w[2] == "path_reg" && quoted_regex(w[3])) return true;
+  if (w.size() >= 5 && w[2] == kKubernetesHostFetch && w[3] == "-m") {
+    for (size_t i = 5; i < w.size(); ++i) {
+      if (w[4] == "str" && (w[i][0] == '-' || w[i][0] == '\'')) return false;
+      if (w[4] == "reg" && !quoted_regex(w[i])) return false;
+    }
+    return w.size() >= 6 && (w[4] == "str" || w[4] == "reg");
+  }
+  return false;
+}
 // Server options the renderer uses after "<name> <ip>:<port>".
 const std::set<std::string> kServerOptions = {"weight", "check", "inter", "fall", "rise", "cookie"};
 
@@ -189,11 +218,14 @@ core::Result<HaproxyRuntimeConfig> derive_haproxy_runtime_config(const std::stri
       }
     }
 
-    if (kw == "acl") {
-      // acl <name> hdr(host) -i <host>   |   acl <name> path <path>
-      bool host_acl = words.size() == 5 && words[2] == "hdr(host)" && words[3] == "-i";
-      bool path_acl = words.size() == 4 && words[2] == "path" && words[3][0] != '-';
-      if (!host_acl && !path_acl) return refuse(line_no, "only host and path acls are accepted");
+    if (kw == "acl" && !rendered_acl(words)) {
+      return refuse(line_no, "only host and path acls are accepted");
+    }
+    if (kw == "http-request" &&
+        words != std::vector<std::string>{"http-request", "return", "status", "404",
+                                          "default-errorfiles"}) {
+      return refuse(line_no, "only 'http-request return status 404 default-errorfiles' (the "
+                             "kubernetes semantics' no-match backend) is accepted");
     }
     if (kw == "option" && words.size() >= 2 && words[1] == "external-check") {
       return refuse(line_no, "external checks are not accepted");

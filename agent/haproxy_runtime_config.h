@@ -17,7 +17,10 @@
 //
 // The text is also checked: it comes from the config DB, which users can write, and
 // haproxy can run programs and read files. Only the sections and directives svc-monitor
-// renders are accepted (contrail-reference.md §3.5); `bind` and `server` addresses must
+// renders are accepted (contrail-reference.md §3.5, and for `--semantics kubernetes`
+// svcmon/kubernetes_routing.h: the acls `req.fhdr(host),field(1,:),lower -m str|reg ...`
+// and `path_reg '<regex>'` with single-quoted regexes, and the no-match backend's
+// `http-request return status 404 default-errorfiles`); `bind` and `server` addresses must
 // be IPv4:port. Anything else is refused with the line number. TLS binds (`ssl crt__...`)
 // need certificates fetched from Kubernetes secrets, which csim does not do yet: refused
 // with a clear message. Pure function, any thread.

@@ -98,6 +98,33 @@ TEST(HaproxyRuntimeConfig, KeepsWhatAlreadyFits) {
   EXPECT_EQ(r->adaptations.size(), 3u) << "only the three additions";
 }
 
+TEST(HaproxyRuntimeConfig, AcceptsTheKubernetesSemanticsLines) {
+  std::string text =
+      "global\n\tstats socket /x mode 0666 level user\n\n"
+      "frontend L1\n"
+      "\tbind 10.47.255.248:80 \n"
+      "\tmode http\n"
+      "\t# kubernetes semantics: exact hosts, then *. wildcards, then host-less rules\n"
+      "\tacl P1_host req.fhdr(host),field(1,:),lower -m str foo.bar.com\n"
+      "\tacl P1_path path_reg '^/*foo(/.*)?$'\n"
+      "\tacl P2_host req.fhdr(host),field(1,:),lower -m reg '^[^.]+\\.foo\\.com$'\n"
+      "\tacl P3_path path /x\n"
+      "\tacl ingress_hosts req.fhdr(host),field(1,:),lower -m str a.com foo.bar.com\n"
+      "\tacl ingress_wildcards req.fhdr(host),field(1,:),lower -m reg '^[^.]+\\.a$' '^[^.]+\\.b$'\n"
+      "\tuse_backend P1 if P1_host P1_path\n"
+      "\tuse_backend no-match-404 if ingress_hosts\n"
+      "\tuse_backend P3\n"
+      "\tdefault_backend no-match-404\n"
+      "\n"
+      "backend no-match-404\n"
+      "\tmode http\n"
+      "\thttp-request return status 404 default-errorfiles\n"
+      "\n";
+  auto r = derive_haproxy_runtime_config(text, {"/x", "/y"}, 20000);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->text.substr(r->text.find("frontend L1")), text.substr(text.find("frontend L1")));
+}
+
 TEST(HaproxyRuntimeConfig, RefusesWhatSvcMonitorNeverRenders) {
   struct Case {
     std::string text;
@@ -111,6 +138,23 @@ TEST(HaproxyRuntimeConfig, RefusesWhatSvcMonitorNeverRenders) {
       {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt__default__secret1 no-sslv3\n",
        "TLS listeners"},
       {"global\nfrontend f\n\tacl a hdr(host) -f /etc/shadow\n", "only host and path acls"},
+      {"global\nfrontend f\n\tacl a req.fhdr(host),field(1,:),lower -m str -f /etc/shadow\n",
+       "only host and path acls"},
+      {"global\nfrontend f\n\tacl a req.fhdr(host),field(1,:),lower -m reg ^a$\n",
+       "only host and path acls"},
+      {"global\nfrontend f\n\tacl a req.fhdr(host),field(1,:),lower -m sub a\n",
+       "only host and path acls"},
+      {"global\nfrontend f\n\tacl a req.fhdr(host),field(1,:),lower -m str\n",
+       "only host and path acls"},
+      {"global\nfrontend f\n\tacl a req.hdr(host),field(1,:),lower -m str a.com\n",
+       "only host and path acls"},
+      {"global\nfrontend f\n\tacl a path_reg '^/a'b'\n", "only host and path acls"},
+      {"global\nfrontend f\n\tacl a path_reg -f '/x'\n", "only host and path acls"},
+      {"global\nbackend b\n\thttp-request return status 200 file /etc/shadow\n",
+       "only 'http-request return status 404 default-errorfiles'"},
+      {"global\nbackend b\n\thttp-request set-var(txn.x) str(y)\n", "only 'http-request return"},
+      {"global\nfrontend f\n\thttp-request return status 404 default-errorfiles\n",
+       "'http-request' in frontend"},
       {"global\nbackend b\n\tserver s1 evil.example.com:80 weight 1\n", "server needs"},
       {"global\nbackend b\n\tserver s1 10.0.0.1:80 weight 1 ca-file /etc/shadow\n",
        "unexpected server option 'ca-file'"},

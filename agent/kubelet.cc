@@ -63,7 +63,29 @@ Kubelet::Kubelet(core::Bus& bus, Dataplane& dataplane, kube::ObjectStore& store,
 
 Kubelet::~Kubelet() { stop(); }
 
+void Kubelet::mark_not_started() {
+  for (const json& pod : store_.list("Pod")) {
+    if (str_field(obj_field(pod, "spec"), "nodeName") != options_.node) continue;
+    if (obj_field(pod, "metadata").contains("deletionTimestamp")) continue;
+    const json& status = obj_field(pod, "status");
+    const std::string phase = str_field(status, "phase");
+    if (phase == "Succeeded" || phase == "Failed") continue;
+    bool ready = false;
+    for (const auto& c : arr_field(status, "conditions"))
+      ready |= str_field(c, "type") == "Ready" && str_field(c, "status") == "True";
+    if (!ready) continue;
+    PodRun run;
+    run.kube_namespace = meta(pod, "namespace");
+    run.name = meta(pod, "name");
+    run.uid = meta(pod, "uid");
+    set_pod_status(run, false, "ContainersNotReady",
+                   "the kubelet of " + options_.node + " started and does not run the pod yet");
+  }
+}
+
 void Kubelet::start() {
+  // Before anything else: no pod runs here yet, whatever the store says.
+  mark_not_started();
   auto life = life_;
   bus_.subscribe(module(), kube::watch_topic("Pod"), [this, life](const core::Envelope& e) {
     std::shared_lock l(life->mu);

@@ -61,7 +61,10 @@ class Kubelet {
 
   std::string module() const { return "kubelet." + options_.node; }
 
-  // Subscribes to pod events and reconciles once. Call once (after stop(), make a new one).
+  // Marks the pods bound to this node that the store says are ready not ready (a
+  // restarted csim restores them Running and Ready, but nothing runs them: endpoints
+  // must drop them until they start again), then subscribes to pod events and
+  // reconciles once, which starts them. Call once (after stop(), make a new one).
   void start();
   // Hands over the view the agent just applied; reconciles on the kubelet's strand.
   void on_view(std::shared_ptr<const AgentView> view);
@@ -87,6 +90,7 @@ class Kubelet {
     std::string ready_line;
   };
 
+  void mark_not_started();
   void reconcile();
   void guarded_reconcile();
   void stop_pod(PodRun& run, const std::string& why);

@@ -7,17 +7,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "agent/http_client.h"
+#include "daemon/agent_text.h"
+#include "daemon/config_client.h"
 #include "daemon/control_channel.h"
+#include "daemon/endpoints.h"
 #include "daemon/host_pids.h"
 #include "daemon/launcher.h"
 #include "daemon/state_dir.h"
@@ -26,17 +32,25 @@
 namespace csim::cli {
 
 const char* const kDaemonUsage =
-    R"(  csim up [--state-dir DIR] [--port N] [--config-port N] [--listen ADDR --token T] [--nodes N]
-        start the simulated cluster as a background daemon; prints where the Kubernetes
-        API (for kubectl) and the config API listen and the KUBECONFIG line
+    R"(  csim up [--state-dir DIR] [--port N] [--config-port N] [--introspect-port N]
+          [--listen ADDR --token T] [--nodes N]
+        start the simulated cluster as a background daemon (the same cluster again when
+        the state dir holds one); prints where the Kubernetes API (for kubectl), the
+        config API (8082) and the agents' introspection (8085) listen, and KUBECONFIG
   csim down [--state-dir DIR]
-        stop it (agents, haproxy, echo servers, namespaces go)
+        stop it (agents, haproxy, echo servers, namespaces go; the cluster stays in the
+        state dir for the next `csim up`)
   csim status [--state-dir DIR] [--json]
         modules, agents with their haproxy instances, Ingresses and their addresses
   csim curl [--host H] [-X METHOD] [-H 'K: V'] [-d BODY] [-i] [--from NS] URL
         send an HTTP request from the sandbox's external client (csim-ext)
   csim exec NAMESPACE -- CMD ARGS...  |  csim exec --list
         run a command in one of the sandbox's network namespaces
+  csim config get TYPE UUID|FQ:NAME  |  csim config list TYPE [--detail]
+        an object (or the list of a type) from the config API, as VNC JSON
+  csim agent list  |  csim agent show NODE  [--json]
+        the vrouter agents' introspection: service instances, their namespace, haproxy
+        pid and state, last command and error; pods
 )";
 
 namespace {
@@ -127,10 +141,11 @@ int run_up(int argc, char** argv) {
       return 0;
     } else if (a == "--state-dir") {
       if (!args.value("up", a, &state_flag)) return 2;
-    } else if (a == "--port" || a == "--config-port") {
+    } else if (a == "--port" || a == "--config-port" || a == "--introspect-port") {
       if (!args.value("up", a, &value)) return 2;
       if (!parse_int(value, 0, 65535, &n)) return usage_error("up", a + " must be a port number 0..65535 (0 = any free port)");
-      (a == "--port" ? options.api_port : options.config_port) = static_cast<uint16_t>(n);
+      (a == "--port" ? options.api_port : a == "--config-port" ? options.config_port : options.introspect_port) =
+          static_cast<uint16_t>(n);
     } else if (a == "--listen") {
       if (!args.value("up", a, &options.listen_address)) return 2;
     } else if (a == "--token") {
@@ -156,10 +171,15 @@ int run_up(int argc, char** argv) {
   std::string nodes;
   for (const auto& node : r.value("nodes", json::array()))
     nodes += (nodes.empty() ? "" : ", ") + node.value("name", "") + " " + node.value("underlay_ip", "");
+  if (r.contains("previous_pid"))
+    std::cout << "# the previous csim (pid " << r.value("previous_pid", 0)
+              << ") ended without `csim down`: its leftovers were removed\n";
   std::cout << "# csim is up: pid " << r.value("pid", 0) << ", " << r.value("nodes", json::array()).size()
-            << " nodes (" << nodes << ")\n"
+            << " nodes (" << nodes << ")"
+            << (r.value("restored", false) ? ", the cluster of " + options.state.dir + " restored" : "") << "\n"
             << "#   Kubernetes API  " << r.value("api_url", "") << "\n"
             << "#   config API      " << r.value("config_url", "") << "\n"
+            << "#   introspection   " << r.value("introspect_url", "") << "\n"
             << "#   kubeconfig      " << r.value("kubeconfig", "") << "\n"
             << "#   log             " << r.value("log", "") << "\n"
             << "#   then: kubectl apply -f FILE; csim status; csim curl http://<ingress address>/PATH; csim down\n";
@@ -438,6 +458,183 @@ int run_exec(int argc, char** argv) {
       }
     }
   }
+}
+
+}  // namespace csim::cli
+
+namespace csim::cli {
+namespace {
+
+// Where the running daemon serves; prints why not and returns nullopt when it does not run.
+std::optional<daemon::DaemonEndpoints> endpoints_or_report(const std::string& command, const daemon::StateDir& state) {
+  if (!daemon::lock_is_held(state)) {
+    std::cerr << "csim " << command << ": " << not_running(state) << "\n";
+    return std::nullopt;
+  }
+  auto e = daemon::read_endpoints(state);
+  if (!e.is_ok()) {
+    std::cerr << "csim " << command << ": "
+              << (e.status().code() == core::Code::kNotFound ? "csim is starting (" + e.status().message() + ")"
+                                                             : e.status().message())
+              << "\n";
+    return std::nullopt;
+  }
+  return *e;
+}
+
+void print_json(const json& j) { std::cout << j.dump(4, ' ', false, json::error_handler_t::replace) << "\n"; }
+
+bool valid_node_name(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
+  return s != "." && s != "..";
+}
+
+// GET path from the introspection server: the page, or nullopt after printing why not.
+std::optional<json> introspect_get(const daemon::DaemonEndpoints& e, const std::string& path) {
+  auto ip = daemon::client_ipv4(e.listen_address);
+  if (!ip.is_ok()) {
+    std::cerr << "csim agent: " << ip.status().message() << "\n";
+    return std::nullopt;
+  }
+  agent::HttpRequestSpec spec;
+  spec.ip = *ip;
+  spec.port = e.introspect_port;
+  spec.path = path;
+  spec.timeout = std::chrono::seconds(15);
+  if (!e.token.empty()) spec.extra_headers.emplace_back("X-Auth-Token", e.token);
+  auto r = agent::http_request(spec);
+  if (!r.is_ok()) {
+    std::cerr << "csim agent: cannot reach the introspection server at " << *ip << ":" << e.introspect_port << ": "
+              << r.status().message() << "\n";
+    return std::nullopt;
+  }
+  json body = json::parse(r->body, nullptr, false);
+  if (r->status != 200) {
+    std::string why = body.is_object() ? body.value("error", "") : "";
+    std::cerr << "csim agent: " << (why.empty() ? "the introspection server answered " + std::to_string(r->status) : why)
+              << "\n";
+    return std::nullopt;
+  }
+  if (body.is_discarded()) {
+    std::cerr << "csim agent: the introspection server answered with malformed JSON\n";
+    return std::nullopt;
+  }
+  return body;
+}
+
+}  // namespace
+
+int run_config(int argc, char** argv) {
+  std::string state_flag;
+  bool detail = false;
+  std::vector<std::string> words;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    if (a == "--state-dir") {
+      if (!args.value("config", a, &state_flag)) return 2;
+    } else if (a == "--detail") {
+      detail = true;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("config", "unknown option '" + a + "'");
+    } else {
+      words.push_back(a);
+    }
+  }
+  if (words.empty()) return usage_error("config", "get or list?");
+  const std::string verb = words[0];
+  if (verb == "get") {
+    if (words.size() != 3) return usage_error("config", "usage: csim config get TYPE UUID|FQ:NAME");
+    if (detail) return usage_error("config", "--detail goes with `csim config list`");
+  } else if (verb == "list") {
+    if (words.size() != 2) return usage_error("config", "usage: csim config list TYPE [--detail]");
+  } else {
+    return usage_error("config", "unknown verb '" + verb + "' (get, list)");
+  }
+  // A bad type is refused before anything is asked (also when csim is not running).
+  if (auto type = daemon::config_type(words[1]); !type.is_ok()) {
+    std::cerr << "csim config: " << type.status().message() << "\n";
+    return 1;
+  }
+  auto state = state_dir_or_report("config", state_flag);
+  if (!state.is_ok()) return 1;
+  auto e = endpoints_or_report("config", *state);
+  if (!e) return 1;
+  auto ip = daemon::client_ipv4(e->listen_address);
+  if (!ip.is_ok()) {
+    std::cerr << "csim config: " << ip.status().message() << "\n";
+    return 1;
+  }
+  daemon::ConfigEndpoint endpoint;
+  endpoint.ip = *ip;
+  endpoint.port = e->config_port;
+  endpoint.token = e->token;
+  auto result = verb == "get" ? daemon::config_get(endpoint, words[1], words[2])
+                              : daemon::config_list(endpoint, words[1], detail);
+  if (!result.is_ok()) {
+    std::cerr << "csim config: " << result.status().message() << "\n";
+    return 1;
+  }
+  print_json(*result);
+  return 0;
+}
+
+int run_agent(int argc, char** argv) {
+  std::string state_flag;
+  bool as_json = false;
+  std::vector<std::string> words;
+  Args args(argc, argv);
+  while (!args.done()) {
+    std::string a = args.next();
+    if (a == "--state-dir") {
+      if (!args.value("agent", a, &state_flag)) return 2;
+    } else if (a == "--json") {
+      as_json = true;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << "usage:\n" << kDaemonUsage;
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("agent", "unknown option '" + a + "'");
+    } else {
+      words.push_back(a);
+    }
+  }
+  if (words.empty()) return usage_error("agent", "list or show?");
+  const std::string verb = words[0];
+  std::string path;
+  if (verb == "list") {
+    if (words.size() != 1) return usage_error("agent", "usage: csim agent list [--json]");
+    path = "/agents";
+  } else if (verb == "show") {
+    if (words.size() != 2) return usage_error("agent", "usage: csim agent show NODE [--json]");
+    if (!valid_node_name(words[1]))
+      return usage_error("agent", "\"" + words[1] + "\" is not a node name (letters, digits, '-', '.', '_')");
+    path = "/agents/" + words[1];
+  } else {
+    return usage_error("agent", "unknown verb '" + verb + "' (list, show)");
+  }
+  auto state = state_dir_or_report("agent", state_flag);
+  if (!state.is_ok()) return 1;
+  auto e = endpoints_or_report("agent", *state);
+  if (!e) return 1;
+  auto page = introspect_get(*e, path);
+  if (!page) return 1;
+  if (as_json) {
+    print_json(*page);
+    return 0;
+  }
+  if (verb == "list") {
+    std::cout << daemon::format_agent_list(*page);
+  } else {
+    const auto pids = daemon::SandboxPids::scan(e->pid);
+    std::cout << daemon::format_agent(*page, [&](pid_t p) { return pids.host_pid(p); });
+  }
+  return 0;
 }
 
 }  // namespace csim::cli

@@ -14,6 +14,7 @@
 #include "core/bus.h"
 #include "kube/apply.h"
 #include "kube/memory_store.h"
+#include "scenario/test_command.h"
 #include "semantics/lint_command.h"
 
 namespace {
@@ -113,10 +114,13 @@ int main(int argc, char** argv) {
   if (command == "status") return csim::cli::run_status(argc - 1, argv + 1);
   if (command == "curl") return csim::cli::run_curl(argc - 1, argv + 1);
   if (command == "exec") return csim::cli::run_exec(argc - 1, argv + 1);
+  if (command == "config") return csim::cli::run_config(argc - 1, argv + 1);
+  if (command == "agent") return csim::cli::run_agent(argc - 1, argv + 1);
+  if (command == "test") return csim::scenario::run_scenario_command(argc - 1, argv + 1);
   if (command == "lint") return csim::semantics::run_lint(argc - 1, argv + 1);
   if (command == "echo-server") return csim::agent::run_echo_server(argc - 1, argv + 1);
   if (command == "help" || command == "--help" || command == "-h") {
-    std::cout << kUsage << csim::cli::kDaemonUsage;
+    std::cout << kUsage << csim::scenario::kTestUsage << csim::cli::kDaemonUsage;
     return 0;
   }
   std::cerr << "csim: unknown command '" << command << "'\n" << kUsage << csim::cli::kDaemonUsage;

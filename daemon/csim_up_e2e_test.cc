@@ -90,7 +90,7 @@ bool haproxy_running() {
 class CsimUp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    csim_ = fs::absolute("cli/csim").string();
+    csim_ = fs::absolute("daemon/csim_dev").string();
     seed_ = fs::absolute("testdata/simple-fanout.yaml").string();
     state_ = StateDir{tmp_root() + "/csim-state"};
     fs::remove_all(state_.dir);
@@ -105,7 +105,8 @@ class CsimUp : public ::testing::Test {
   }
 
   static Outcome up() {
-    return run({csim_, "up", "--state-dir", state_.dir, "--port", "0", "--config-port", "0"}, seconds(120));
+    return run({csim_, "up", "--state-dir", state_.dir, "--port", "0", "--config-port", "0", "--introspect-port", "0"},
+               seconds(120));
   }
   // `csim <args[0]> --state-dir <state> <args[1:]...>`
   static Outcome csim(const std::vector<std::string>& args, seconds timeout = seconds(60)) {
@@ -354,18 +355,19 @@ TEST_F(CsimUp, DownLeavesNothingAndUpWorksAgain) {
 // With a token, both API servers want it (kubectl cannot send it over http://, so this is
 // for curl-like clients); the kubeconfig carries it.
 TEST(CsimUpToken, BothApisRequireTheToken) {
-  const std::string csim = fs::absolute("cli/csim").string();
+  const std::string csim = fs::absolute("daemon/csim_dev").string();
   StateDir state{tmp_root() + "/csim-token"};
   fs::remove_all(state.dir);
   const std::string token = "s3cret-token-for-tests";
-  Outcome up = run({csim, "up", "--state-dir", state.dir, "--port", "0", "--config-port", "0", "--listen",
+  Outcome up = run({csim, "up", "--state-dir", state.dir, "--port", "0", "--config-port", "0", "--introspect-port", "0", "--listen",
                     "127.0.0.1", "--token", token, "--nodes", "1"},
                    seconds(120));
   ASSERT_EQ(up.code, 0) << up.all();
   EXPECT_NE(up.out.find("kubectl sends no token"), std::string::npos) << up.out;
-  std::smatch api, config;
+  std::smatch api, config, introspect;
   ASSERT_TRUE(std::regex_search(up.out, api, std::regex(R"(Kubernetes API  http://127\.0\.0\.1:(\d+))")));
   ASSERT_TRUE(std::regex_search(up.out, config, std::regex(R"(config API      http://127\.0\.0\.1:(\d+))")));
+  ASSERT_TRUE(std::regex_search(up.out, introspect, std::regex(R"(introspection   http://127\.0\.0\.1:(\d+))")));
   auto get = [&](int port, const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers) {
     agent::HttpRequestSpec spec;
     spec.ip = "127.0.0.1";
@@ -381,6 +383,16 @@ TEST(CsimUpToken, BothApisRequireTheToken) {
   EXPECT_EQ(get(api_port, "/api/v1/namespaces", {{"Authorization", "Bearer wrong-token-xx"}}), 401);
   EXPECT_EQ(get(config_port, "/loadbalancers", {}), 401);
   EXPECT_EQ(get(config_port, "/loadbalancers", {{"X-Auth-Token", token}}), 200);
+  const int introspect_port = std::stoi(introspect[1]);
+  EXPECT_EQ(get(introspect_port, "/agents", {}), 401);
+  EXPECT_EQ(get(introspect_port, "/agents", {{"X-Auth-Token", token}}), 200);
+  // `csim config` and `csim agent` find the token where they find the ports (csim.json, 0600).
+  Outcome config_cli = run({csim, "config", "list", "project", "--state-dir", state.dir});
+  EXPECT_EQ(config_cli.code, 0) << config_cli.all();
+  EXPECT_NE(config_cli.out.find("default-project"), std::string::npos) << config_cli.out;
+  Outcome agent_cli = run({csim, "agent", "list", "--state-dir", state.dir});
+  EXPECT_EQ(agent_cli.code, 0) << agent_cli.all();
+  EXPECT_NE(agent_cli.out.find("node-1"), std::string::npos) << agent_cli.out;
   std::ifstream kubeconfig(state.kubeconfig());
   std::stringstream text;
   text << kubeconfig.rdbuf();

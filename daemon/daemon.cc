@@ -21,8 +21,12 @@
 #include "agent/process.h"
 #include "controller/rest/config_rest_server.h"
 #include "core/clock.h"
+#include "daemon/cluster_dir.h"
 #include "daemon/control_server.h"
+#include "daemon/endpoints.h"
 #include "daemon/http_url.h"
+#include "daemon/introspect_view.h"
+#include "daemon/json_http_server.h"
 #include "daemon/listener.h"
 #include "daemon/module_activity.h"
 #include "daemon/tcp_forwarder.h"
@@ -118,11 +122,14 @@ class Daemon {
   std::unique_ptr<kube::apiserver::ApiServer> api_;
   std::unique_ptr<TcpForwarder> api_forwarder_;
   std::unique_ptr<controller::ConfigRestServer> config_api_;
+  std::unique_ptr<JsonHttpServer> introspect_;
   std::unique_ptr<ControlServer> control_;
   int stop_pipe_[2] = {-1, -1};
   core::Nanos started_at_{0};
   std::string api_url_;
   std::string config_url_;
+  std::string introspect_url_;
+  PreparedClusterDir cluster_dir_;
   bool files_written_ = false;
 };
 
@@ -142,21 +149,23 @@ core::Status Daemon::start() {
   const std::string host = url_host(config_.listen_address);
   api_url_ = "http://" + host + ":" + std::to_string(config_.api_port);
   config_url_ = "http://" + host + ":" + std::to_string(config_.config_port);
+  introspect_url_ = "http://" + host + ":" + std::to_string(config_.introspect_port);
 
-  // A fresh cluster every time: the object store lives in memory, so an old config DB
-  // would describe objects that no longer exist.
+  // The same cluster as last time: the config DB and the apiserver's objects persist in
+  // <state>/cluster; what named the processes and sockets of an ended run goes.
   const std::string cluster_dir = config_.state.cluster_dir();
-  std::error_code ec;
-  std::filesystem::remove_all(cluster_dir, ec);
-  if (ec) return core::unavailable("cannot remove the old " + cluster_dir + ": " + ec.message());
-  std::filesystem::create_directories(cluster_dir, ec);
-  if (ec) return core::unavailable("cannot create " + cluster_dir + ": " + ec.message());
+  auto prepared = prepare_cluster_dir(cluster_dir, config_.nodes);
+  if (!prepared.is_ok()) return prepared.status();
+  cluster_dir_ = *prepared;
+  for (const auto& r : cluster_dir_.removed) log_line("removed the leftover " + cluster_dir + "/" + r);
 
   sim::ClusterOptions options;
   options.state_dir = cluster_dir;
   options.nodes = config_.nodes;
   options.csim_binary = config_.csim_binary;
-  log_line("starting the cluster (" + std::to_string(options.nodes.size()) + " nodes) in " + cluster_dir);
+  options.persist = true;
+  log_line(std::string(cluster_dir_.restored ? "restarting" : "starting") + " the cluster (" +
+           std::to_string(options.nodes.size()) + " nodes) in " + cluster_dir);
   auto cluster = sim::Cluster::start(options);
   if (!cluster.is_ok()) return core::unavailable("the cluster did not start: " + cluster.status().message());
   cluster_ = std::move(*cluster);
@@ -183,6 +192,17 @@ core::Status Daemon::start() {
     return core::unavailable("the config API server: " + port.status().message());
   log_line("config API on " + config_url_);
 
+  introspect_ = std::make_unique<JsonHttpServer>(
+      config_.introspect_fd,
+      [this](const std::string& method, const std::string& target) {
+        IntrospectAnswer a = route_introspect(cluster_->agents_introspect(), method, target);
+        return JsonPage{a.status, std::move(a.body)};
+      },
+      config_.token);
+  if (auto st = introspect_->start(); !st.is_ok())
+    return core::unavailable("the introspection server: " + st.message());
+  log_line("agent introspection on " + introspect_url_);
+
   control_ = std::make_unique<ControlServer>(config_.state.control_socket(),
                                              [this](const json& r, ControlConnection& c) { handle(r, c); });
   if (auto st = control_->start(); !st.is_ok()) return st;
@@ -190,6 +210,14 @@ core::Status Daemon::start() {
   files_written_ = true;
   if (auto st = kube::apiserver::write_kubeconfig(config_.state.kubeconfig(), api_url_, config_.token); !st.is_ok())
     return st;
+  DaemonEndpoints endpoints;
+  endpoints.pid = config_.outer_pid;
+  endpoints.listen_address = config_.listen_address;
+  endpoints.api_port = config_.api_port;
+  endpoints.config_port = config_.config_port;
+  endpoints.introspect_port = config_.introspect_port;
+  endpoints.token = config_.token;
+  if (auto st = write_endpoints(config_.state, endpoints); !st.is_ok()) return st;
   if (auto st = write_pid_file(config_.state, config_.outer_pid); !st.is_ok()) return st;
   log_line("ready: pid " + std::to_string(config_.outer_pid) + ", kubeconfig " + config_.state.kubeconfig());
   return core::Status::ok();
@@ -207,10 +235,13 @@ json Daemon::ready_info() const {
           {"state_dir", config_.state.dir},
           {"api_url", api_url_},
           {"config_url", config_url_},
+          {"introspect_url", introspect_url_},
           {"kubeconfig", config_.state.kubeconfig()},
           {"control_socket", config_.state.control_socket()},
           {"log", config_.state.log_file()},
           {"token", !config_.token.empty()},
+          {"restored", cluster_dir_.restored},
+          {"removed_leftovers", cluster_dir_.removed},
           {"nodes", nodes}};
 }
 
@@ -240,12 +271,13 @@ void Daemon::stop() {
   if (api_forwarder_) api_forwarder_->stop();
   if (api_) api_->stop();
   if (config_api_) config_api_->stop();
+  if (introspect_) introspect_->stop();
   if (cluster_) {
     log_line("stopping the cluster (agents, haproxy, echo servers, namespaces)");
     cluster_->stop();
   }
   if (files_written_) {
-    for (const auto& path : {config_.state.kubeconfig(), config_.state.pid_file()}) {
+    for (const auto& path : {config_.state.kubeconfig(), config_.state.endpoints_file(), config_.state.pid_file()}) {
       if (auto st = remove_if_exists(path); !st.is_ok()) log_line(st.message());
     }
   }
@@ -332,6 +364,7 @@ json Daemon::status() const {
           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
           {"api_url", api_url_},
           {"config_url", config_url_},
+          {"introspect_url", introspect_url_},
           {"kubeconfig", config_.state.kubeconfig()},
           {"log", config_.state.log_file()},
           {"modules", activity_->snapshot()},
@@ -457,8 +490,10 @@ nlohmann::json daemon_config_to_json(const DaemonConfig& c) {
           {"ready_fd", c.ready_fd},
           {"api_fd", c.api_fd},
           {"config_fd", c.config_fd},
+          {"introspect_fd", c.introspect_fd},
           {"api_port", c.api_port},
           {"config_port", c.config_port},
+          {"introspect_port", c.introspect_port},
           {"csim_binary", c.csim_binary}};
 }
 
@@ -475,14 +510,16 @@ core::Result<DaemonConfig> daemon_config_from_json(const nlohmann::json& j) {
     c.ready_fd = j.at("ready_fd").get<int>();
     c.api_fd = j.at("api_fd").get<int>();
     c.config_fd = j.at("config_fd").get<int>();
+    c.introspect_fd = j.at("introspect_fd").get<int>();
     c.api_port = j.at("api_port").get<uint16_t>();
     c.config_port = j.at("config_port").get<uint16_t>();
+    c.introspect_port = j.at("introspect_port").get<uint16_t>();
     c.csim_binary = j.at("csim_binary").get<std::string>();
   } catch (const std::exception& e) {
     return core::invalid(std::string("daemon configuration: ") + e.what());
   }
   if (c.state.dir.empty() || c.state.dir[0] != '/') return core::invalid("daemon configuration: state_dir must be absolute");
-  if (c.api_fd < 0 || c.config_fd < 0) return core::invalid("daemon configuration: listening sockets missing");
+  if (c.api_fd < 0 || c.config_fd < 0 || c.introspect_fd < 0) return core::invalid("daemon configuration: listening sockets missing");
   return c;
 }
 

@@ -6,18 +6,25 @@
 //   host                                  │ sandbox (user + mount + net + PID namespaces)
 //   kubectl ──▶ 127.0.0.1:<api port> ─────┼─▶ TcpForwarder ─▶ ApiServer 127.0.0.1:<free>
 //   curl    ──▶ 127.0.0.1:<config port> ──┼─▶ ConfigRestServer (serves the host socket)
+//   curl    ──▶ 127.0.0.1:<introspect> ───┼─▶ JsonHttpServer: the agents' introspection
+//   csim config|agent read <state>/csim.json for these ports
 //   csim status|curl|exec|down ─▶ <state>/control.sock ─▶ ControlServer (this file's handler)
 //
 // The listening sockets were bound by the outer `csim up` in the host's namespace and
-// inherited (daemon/launcher.h passes their numbers). Start-up: wipe <state>/cluster,
-// start the Cluster, the API server (watch history starts there, after the cluster's
-// own start-up writes; clients cannot have listed anything older), the forwarder, the
-// config API, the control socket; write <state>/kubeconfig (0600) and <state>/csim.pid;
+// inherited (daemon/launcher.h passes their numbers). Start-up: prepare <state>/cluster
+// (daemon/cluster_dir.h: kept between runs, the dead run's leftovers removed), start the
+// Cluster with persistence on (the config DB and the apiserver's objects live in files
+// there, so the same cluster comes back: same uids, VIPs, external IPs; kube-manager
+// resyncs and the agents start haproxy and the pods again), the API server (watch history
+// starts there, after the cluster's own start-up writes; clients cannot have listed
+// anything older), the forwarder, the config API, the introspection server, the control
+// socket; write <state>/kubeconfig (0600), <state>/csim.json (0600) and <state>/csim.pid;
 // then report {"ok":true,...} (or {"ok":false,"error"}) on the ready descriptor.
 // Stop: control channel (running `csim exec` commands get SIGTERM, then SIGKILL after
 // 2 s), API servers, cluster (agents stop, haproxy and echo servers end, namespaces go),
-// then kubeconfig, pid file and control socket are removed. A stop that takes longer
-// than 30 s ends the process (the kernel then kills the whole sandbox).
+// then kubeconfig, csim.json, pid file and control socket are removed; <state>/cluster
+// stays for the next `csim up`. A stop that takes longer than 30 s ends the process (the
+// kernel then kills the whole sandbox).
 //
 // Control requests are described in daemon/control_channel.h.
 #pragma once
@@ -44,8 +51,10 @@ struct DaemonConfig {
   int ready_fd = -1;     // write end of the pipe `csim up` waits on (-1: nobody waits)
   int api_fd = -1;       // listening socket for the Kubernetes API (host namespace)
   int config_fd = -1;    // listening socket for the config API (host namespace)
+  int introspect_fd = -1;  // listening socket for the agents' introspection (host namespace)
   uint16_t api_port = 0;
   uint16_t config_port = 0;
+  uint16_t introspect_port = 0;
   std::string csim_binary;  // run as `<it> echo-server ...` in pod namespaces
 };
 

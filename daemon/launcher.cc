@@ -16,6 +16,7 @@
 
 #include "agent/sandbox.h"
 #include "core/clock.h"
+#include "daemon/cluster_dir.h"
 #include "daemon/control_channel.h"
 #include "daemon/daemon.h"
 #include "daemon/listener.h"
@@ -28,6 +29,10 @@ using std::chrono::milliseconds;
 
 constexpr off_t kLogRotateBytes = 8 << 20;
 constexpr int kMaxNodes = 8;
+constexpr int kDefaultNodes = 2;
+// How long `csim up` waits for the lock of a csim whose pid is gone (its sandbox is
+// being torn down by the kernel: every process in it is killed, then the lock is free).
+constexpr auto kDyingSandboxWait = std::chrono::seconds(10);
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -131,7 +136,7 @@ std::string read_line(int fd, int64_t deadline_ms, bool* timed_out) {
   if (devnull >= 0) dup2(devnull, 0);
   dup2(log_fd, 1);
   dup2(log_fd, 2);
-  close_other_fds({config.lock_fd, config.ready_fd, config.api_fd, config.config_fd});
+  close_other_fds({config.lock_fd, config.ready_fd, config.api_fd, config.config_fd, config.introspect_fd});
   auto fail = [&](const std::string& error) {
     std::string line = json{{"ok", false}, {"error", error}}.dump() + "\n";
     ssize_t ignored = write(config.ready_fd, line.data(), line.size());
@@ -139,7 +144,7 @@ std::string read_line(int fd, int64_t deadline_ms, bool* timed_out) {
     std::fprintf(stderr, "csim: %s\n", error.c_str());
     _exit(1);
   };
-  for (int fd : {config.lock_fd, config.ready_fd, config.api_fd, config.config_fd}) {
+  for (int fd : {config.lock_fd, config.ready_fd, config.api_fd, config.config_fd, config.introspect_fd}) {
     if (!clear_cloexec(fd)) fail("cannot pass descriptor " + std::to_string(fd) + " on: " + errno_text(errno));
   }
   if (chdir("/") != 0) fail("chdir /: " + errno_text(errno));
@@ -164,32 +169,77 @@ core::Status check_up_options(const UpOptions& options) {
   if (!options.token.empty()) {
     if (auto st = check_token(options.token); !st.is_ok()) return st;
   }
-  if (options.nodes < 1 || options.nodes > kMaxNodes)
+  if (options.nodes < 0 || options.nodes > kMaxNodes)
     return core::invalid("--nodes must be 1.." + std::to_string(kMaxNodes));
   if (options.reexec_argv.empty()) return core::invalid("no command to re-execute in the sandbox");
   if (options.api_port != 0 && options.api_port == options.config_port)
     return core::invalid("--port and --config-port must differ");
+  if (options.introspect_port != 0 &&
+      (options.introspect_port == options.api_port || options.introspect_port == options.config_port))
+    return core::invalid("--introspect-port must differ from --port and --config-port");
   return core::Status::ok();
 }
+
+namespace {
+
+// The nodes to start: the ones <state>/cluster was made with, unless `requested` (> 0)
+// says otherwise (then refused when they differ).
+core::Result<std::vector<std::string>> choose_nodes(const StateDir& state, int requested) {
+  auto recorded = recorded_nodes(state.cluster_dir());
+  if (!recorded.is_ok()) return recorded.status();
+  std::vector<std::string> nodes;
+  for (int i = 1; i <= (requested > 0 ? requested : kDefaultNodes); ++i) nodes.push_back("node-" + std::to_string(i));
+  if (!*recorded) return nodes;
+  if (requested == 0) return **recorded;
+  if (**recorded != nodes) {
+    return core::invalid(state.cluster_dir() + " holds a cluster of " + std::to_string((*recorded)->size()) +
+                         " nodes, not " + std::to_string(requested) + ": leave --nodes out (or give " +
+                         std::to_string((*recorded)->size()) + "), or use another --state-dir (or remove " +
+                         state.cluster_dir() + " to start afresh)");
+  }
+  return nodes;
+}
+
+// Takes the lock; when it is held by a csim whose pid is gone (killed: its sandbox is
+// being torn down), waits for it up to kDyingSandboxWait.
+core::Result<InstanceLock> acquire_lock(const StateDir& state) {
+  const int64_t until = now_ms() + std::chrono::duration_cast<milliseconds>(kDyingSandboxWait).count();
+  for (;;) {
+    auto lock = InstanceLock::try_acquire(state);
+    if (lock.is_ok() || lock.status().code() != core::Code::kAlreadyExists) return lock;
+    auto pid = read_pid_file(state);
+    // is_csim_daemon, not just alive: the pid of a killed csim may have been reused.
+    const bool alive = pid && is_csim_daemon(*pid);
+    if (alive || !pid || now_ms() >= until) {
+      std::string who = alive ? " (pid " + std::to_string(*pid) + ")"
+                        : pid ? " (pid " + std::to_string(*pid) + " has gone, but its sandbox still holds " +
+                                    state.lock_file() + ")"
+                              : " (starting)";
+      return core::already_exists("csim already runs for " + state.dir + who + "; `csim down` stops it");
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+}  // namespace
 
 core::Result<json> launch_daemon(const UpOptions& options) {
   if (auto st = check_up_options(options); !st.is_ok()) return st;
   const StateDir& state = options.state;
   if (auto st = ensure_state_dir(state); !st.is_ok()) return st;
 
-  auto lock = InstanceLock::try_acquire(state);
-  if (!lock.is_ok()) {
-    if (lock.status().code() == core::Code::kAlreadyExists) {
-      auto pid = read_pid_file(state);
-      std::string who = pid && process_alive(*pid) ? " (pid " + std::to_string(*pid) + ")" : " (starting)";
-      return core::already_exists("csim already runs for " + state.dir + who + "; `csim down` stops it");
-    }
-    return lock.status();
-  }
-  // Nobody holds the lock: whatever a previous daemon left is stale.
-  for (const auto& path : {state.control_socket(), state.pid_file(), state.kubeconfig()}) {
+  auto lock = acquire_lock(state);
+  if (!lock.is_ok()) return lock.status();
+  // Nobody holds the lock: whatever a previous daemon left is stale. A pid file means it
+  // ended without `csim down` (killed, or the machine stopped).
+  const auto previous_pid = read_pid_file(state);
+  std::vector<std::string> stale;
+  for (const auto& path : {state.control_socket(), state.pid_file(), state.kubeconfig(), state.endpoints_file()}) {
+    if (access(path.c_str(), F_OK) == 0) stale.push_back(path);
     if (auto st = remove_if_exists(path); !st.is_ok()) return st;
   }
+  auto nodes = choose_nodes(state, options.nodes);
+  if (!nodes.is_ok()) return nodes.status();
 
   auto api = bind_listener(options.listen_address, options.api_port);
   if (!api.is_ok()) return core::unavailable("Kubernetes API: " + api.status().message() + " (--port)");
@@ -199,28 +249,46 @@ core::Result<json> launch_daemon(const UpOptions& options) {
     return core::unavailable("config API: " + config_listener.status().message() +
                              (options.config_port == 8082 ? " (choose another with --config-port, 0 = any)" : " (--config-port)"));
   }
+  auto introspect = bind_listener(options.listen_address, options.introspect_port);
+  if (!introspect.is_ok()) {
+    close(api->fd);
+    close(config_listener->fd);
+    return core::unavailable("agent introspection: " + introspect.status().message() +
+                             (options.introspect_port == 8085 ? " (choose another with --introspect-port, 0 = any)"
+                                                              : " (--introspect-port)"));
+  }
   off_t log_offset = 0;
   auto log_fd = open_log(state, &log_offset);
   int ready[2] = {-1, -1};
   if (!log_fd.is_ok() || pipe2(ready, O_CLOEXEC) != 0) {
     close(api->fd);
     close(config_listener->fd);
+    close(introspect->fd);
     if (log_fd.is_ok()) close(*log_fd);
     return log_fd.is_ok() ? core::unavailable("pipe: " + errno_text(errno)) : log_fd.status();
+  }
+  if (previous_pid) {
+    std::string line = "the previous csim (pid " + std::to_string(*previous_pid) +
+                       ") ended without `csim down`; removed its";
+    for (const auto& path : stale) line += " " + path.substr(state.dir.size() + 1);
+    line += "\n";
+    ssize_t ignored = write(*log_fd, line.data(), line.size());
+    (void)ignored;
   }
 
   DaemonConfig config;
   config.state = state;
   config.listen_address = options.listen_address;
   config.token = options.token;
-  config.nodes.clear();
-  for (int i = 1; i <= options.nodes; ++i) config.nodes.push_back("node-" + std::to_string(i));
+  config.nodes = *nodes;
   config.lock_fd = lock->fd();
   config.ready_fd = ready[1];
   config.api_fd = api->fd;
   config.config_fd = config_listener->fd;
+  config.introspect_fd = introspect->fd;
   config.api_port = api->port;
   config.config_port = config_listener->port;
+  config.introspect_port = introspect->port;
   config.csim_binary = options.csim_binary.empty() ? self_exe() : options.csim_binary;
 
   std::fflush(stdout);
@@ -228,14 +296,14 @@ core::Result<json> launch_daemon(const UpOptions& options) {
   pid_t outer = fork();
   if (outer < 0) {
     int err = errno;
-    for (int fd : {api->fd, config_listener->fd, *log_fd, ready[0], ready[1]}) close(fd);
+    for (int fd : {api->fd, config_listener->fd, introspect->fd, *log_fd, ready[0], ready[1]}) close(fd);
     return core::unavailable("fork: " + errno_text(err));
   }
   if (outer == 0) {
     close(ready[0]);
     run_outer(options, config, *log_fd);
   }
-  for (int fd : {api->fd, config_listener->fd, *log_fd, ready[1]}) close(fd);
+  for (int fd : {api->fd, config_listener->fd, introspect->fd, *log_fd, ready[1]}) close(fd);
 
   bool timed_out = false;
   const int64_t deadline = now_ms() + std::chrono::duration_cast<milliseconds>(options.ready_timeout).count();
@@ -255,6 +323,7 @@ core::Result<json> launch_daemon(const UpOptions& options) {
     auto report = json::parse(line, nullptr, false);
     if (report.is_object() && report.value("ok", false)) {
       close(ready[0]);
+      if (previous_pid) report["previous_pid"] = *previous_pid;
       return report;
     }
     failure = report.is_object() ? report.value("error", line) : line;
@@ -278,7 +347,7 @@ int daemon_child_main(int argc, char** argv) {
     std::fprintf(stderr, "csim: %s\n", config.status().message().c_str());
     return 1;
   }
-  for (int fd : {config->lock_fd, config->ready_fd, config->api_fd, config->config_fd})
+  for (int fd : {config->lock_fd, config->ready_fd, config->api_fd, config->config_fd, config->introspect_fd})
     if (fd >= 0) set_cloexec(fd);
   if (auto st = agent::enter_sandbox(argc, argv); !st.is_ok()) {
     std::string line = json{{"ok", false}, {"error", "sandbox set-up: " + st.message()}}.dump() + "\n";
@@ -292,7 +361,7 @@ int daemon_child_main(int argc, char** argv) {
 core::Result<DownReport> stop_daemon(const StateDir& state, core::Nanos timeout) {
   DownReport report;
   auto cleanup = [&]() -> core::Status {
-    for (const auto& path : {state.control_socket(), state.pid_file(), state.kubeconfig()}) {
+    for (const auto& path : {state.control_socket(), state.pid_file(), state.kubeconfig(), state.endpoints_file()}) {
       if (auto st = remove_if_exists(path); !st.is_ok()) return st;
     }
     return core::Status::ok();

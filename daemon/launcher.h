@@ -1,8 +1,12 @@
 // Starting and stopping the `csim up` daemon (daemon/daemon.h) from the command line.
 //
 // launch_daemon (`csim up`), in the caller's process A:
-//   1. takes <state>/csim.lock (refuses when taken: a csim runs or is starting there),
-//   2. binds the API and config API sockets in the host's network namespace,
+//   1. takes <state>/csim.lock (refuses when taken: a csim runs or is starting there;
+//      when csim.pid names a process that is gone, the sandbox of a killed csim is still
+//      being torn down: waits for the lock up to 10 s), then removes what a run that
+//      ended without `csim down` left (csim.pid, control.sock, kubeconfig, csim.json) and
+//      reports it; the nodes are those of <state>/cluster unless given,
+//   2. binds the API, config API and introspection sockets in the host's network namespace,
 //   3. forks B: setsid, stdio to <state>/csim.log, every other descriptor closed; B puts
 //      the daemon configuration (descriptor numbers, its own pid, the token) in the
 //      environment (CSIM_DAEMON, never argv) and calls agent::enter_sandbox, which
@@ -18,7 +22,7 @@
 //
 // stop_daemon (`csim down`): asks over the control socket, waits for the lock to be
 // released (bounded), else SIGKILLs the pid in csim.pid if it is still a csim daemon,
-// then removes control.sock, csim.pid and kubeconfig.
+// then removes control.sock, csim.pid, kubeconfig and csim.json.
 //
 // Call launch_daemon from a single-threaded process (it forks).
 #pragma once
@@ -45,7 +49,10 @@ struct UpOptions {
   std::string token;
   uint16_t api_port = 0;        // 0 = a free port
   uint16_t config_port = 8082;  // 0 = a free port
-  int nodes = 2;                // node-1 .. node-N
+  uint16_t introspect_port = 8085;  // the agents' introspection (as the real agent's); 0 = free
+  // node-1 .. node-N; 0 = the nodes <state>/cluster was made with, else 2. A number
+  // other than the recorded one is refused (daemon/cluster_dir.h).
+  int nodes = 0;
   core::Nanos ready_timeout = std::chrono::seconds(90);
   // What enter_sandbox re-executes (/proc/self/exe with this argv); it must reach
   // daemon_child_main. Tests whose binary is not csim give their own.
@@ -53,13 +60,16 @@ struct UpOptions {
   std::string csim_binary;  // for pod echo servers; "" = this executable
 };
 
-// Checks the options (listen address and token rule, ports, node count). Pure.
+// Checks the options (listen address and token rule, ports, node count 0..8). Pure.
 core::Status check_up_options(const UpOptions& options);
 
 // See above. Returns the daemon's ready report ({"ok":true, "pid", "api_url",
-// "config_url", "kubeconfig", "log", "control_socket", "nodes", ...}). Errors:
+// "config_url", "introspect_url", "kubeconfig", "log", "control_socket", "nodes",
+// "restored" (the cluster came back from <state>/cluster), "removed_leftovers", and
+// "previous_pid" when a run that had not stopped was cleaned up, ...}). Errors:
 // kAlreadyExists when a daemon runs for the state dir (the message names its pid),
-// kInvalid for bad options, kUnavailable when a port cannot be bound or the daemon
+// kInvalid for bad options or a --nodes other than the state dir's cluster has,
+// kUnavailable when a port cannot be bound or the daemon
 // failed or did not report in time (the message carries its error and log tail).
 core::Result<nlohmann::json> launch_daemon(const UpOptions& options);
 

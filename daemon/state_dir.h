@@ -6,8 +6,12 @@
 //   <state>/csim.pid       the daemon's pid on the host (the sandbox's outer process)
 //   <state>/control.sock   the daemon's control channel (daemon/control_server.h)
 //   <state>/kubeconfig     points kubectl at the daemon's API server (mode 0600)
+//   <state>/csim.json      where the daemon serves, for `csim config` and `csim agent`
+//                          (daemon/endpoints.h; mode 0600)
 //   <state>/csim.log       the daemon's stdout and stderr
-//   <state>/cluster/       the simulated cluster's files (config.db, nodes); wiped at start
+//   <state>/cluster/       the simulated cluster's files (config.db, kube.db, nodes); kept
+//                          between runs: `csim up` brings the same cluster back
+//                          (daemon/cluster_dir.h says what a start removes)
 //
 // The state directory must not be under /run: csim's sandbox mounts its own /run, so the
 // daemon would not see the same files as its clients.
@@ -31,6 +35,7 @@ struct StateDir {
   std::string pid_file() const { return dir + "/csim.pid"; }
   std::string control_socket() const { return dir + "/control.sock"; }
   std::string kubeconfig() const { return dir + "/kubeconfig"; }
+  std::string endpoints_file() const { return dir + "/csim.json"; }
   std::string log_file() const { return dir + "/csim.log"; }
   std::string cluster_dir() const { return dir + "/cluster"; }
 };

@@ -51,6 +51,8 @@ std::string format_status(const json& status,
       << ", state dir " << str(status, "state_dir") << "\n";
   out << "  Kubernetes API  " << str(status, "api_url") << "  (kubeconfig " << str(status, "kubeconfig") << ")\n";
   out << "  config API      " << str(status, "config_url") << "\n";
+  if (!str(status, "introspect_url").empty())
+    out << "  introspection   " << str(status, "introspect_url") << "  (csim agent list|show)\n";
   out << "  log             " << str(status, "log") << "\n";
 
   out << "\nmodules:\n";

@@ -14,6 +14,7 @@ TEST(StatusText, Layout) {
       {"state_dir", "/home/me/.csim"},
       {"api_url", "http://127.0.0.1:40000"},
       {"config_url", "http://127.0.0.1:8082"},
+      {"introspect_url", "http://127.0.0.1:8085"},
       {"kubeconfig", "/home/me/.csim/kubeconfig"},
       {"log", "/home/me/.csim/csim.log"},
       {"modules", {{{"name", "control-node"}, {"spans", 12}, {"last_ms_ago", 1500}}}},
@@ -39,6 +40,7 @@ TEST(StatusText, Layout) {
   });
   EXPECT_NE(text.find("csim is up: pid 4242, up 2m05s, state dir /home/me/.csim"), std::string::npos) << text;
   EXPECT_NE(text.find("Kubernetes API  http://127.0.0.1:40000"), std::string::npos);
+  EXPECT_NE(text.find("\n  introspection   http://127.0.0.1:8085  (csim agent list|show)\n"), std::string::npos) << text;
   EXPECT_NE(text.find("control-node"), std::string::npos);
   EXPECT_NE(text.find("1.5 s ago"), std::string::npos);
   EXPECT_NE(text.find("node-1   up    underlay 169.254.1.1     view v7 (acked v7)  pods 1"), std::string::npos) << text;
@@ -52,6 +54,7 @@ TEST(StatusText, Layout) {
 TEST(StatusText, EmptyAndDurations) {
   std::string text = format_status(json::object(), [](pid_t) { return std::nullopt; });
   EXPECT_NE(text.find("ingresses:\n  (none)"), std::string::npos);
+  EXPECT_EQ(text.find("introspection"), std::string::npos) << text;
   EXPECT_EQ(format_duration_s(5), "5s");
   EXPECT_EQ(format_duration_s(65), "1m05s");
   EXPECT_EQ(format_duration_s(7300), "2h01m");

@@ -122,7 +122,7 @@ TEST_P(SeedIngressTest, EveryRequestIsAnsweredByAPodOfTheRightService) {
     std::set<std::string> pods;
     for (int i = 0; i < 8; ++i) {
       auto r = agent::http_request_in_netns("csim-pod-" + ns + "." + client_pod, cluster_ip, port, "GET",
-                                            cluster_ip, "/", milliseconds(3000));
+                                            cluster_ip, "/", milliseconds(10000));
       ASSERT_TRUE(r.is_ok()) << svc_name << ": " << r.status().message();
       auto echo = nlohmann::json::parse(r->body, nullptr, false);
       ASSERT_TRUE(echo.is_object()) << r->body;

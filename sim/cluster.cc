@@ -154,20 +154,24 @@ core::Status Cluster::wait_ingress_ready(const std::string& ns, const std::strin
         }
       }
     }
-    // Every agent applied the newest view the control-node sent it.
+    // Every agent applied the newest view the control-node sent it, and in that very view
+    // every Service of the namespace is spread over all its ready pods (one snapshot per
+    // agent: a newer view published meanwhile is not yet applied).
     if (waiting_for.empty()) {
       for (const auto& a : impl_->agents) {
         auto view = impl_->control_plane->control_node().view_of(a->node());
         uint64_t want = view.is_object() ? view.value("version", 0) : 0;
-        std::lock_guard lock(impl_->mu);
-        if (impl_->acked[a->node()] < want) {
-          waiting_for = a->node() + " to apply view v" + std::to_string(want);
-          break;
+        {
+          std::lock_guard lock(impl_->mu);
+          if (impl_->acked[a->node()] < want) {
+            waiting_for = a->node() + " to apply view v" + std::to_string(want);
+            break;
+          }
         }
+        waiting_for = services_not_ready(ns, a->node(), view);
+        if (!waiting_for.empty()) break;
       }
     }
-    // Every Service of the namespace spread over all its ready pods in every agent's view.
-    if (waiting_for.empty()) waiting_for = services_not_ready(ns);
     // The gateway routes the external IP.
     if (waiting_for.empty()) {
       auto addresses = ingress_addresses(ns, name);
@@ -198,7 +202,8 @@ core::Status Cluster::wait_ingress_ready(const std::string& ns, const std::strin
   return core::unavailable("timed out after " + std::to_string(timeout.count()) + " ms waiting for " + waiting_for);
 }
 
-std::string Cluster::services_not_ready(const std::string& ns) {
+std::string Cluster::services_not_ready(const std::string& ns, const std::string& node,
+                                       const nlohmann::json& view) {
   for (const auto& svc : store().list("Service", ns)) {
     const std::string name = svc["metadata"].value("name", "");
     const std::string cluster_ip = svc["spec"].value("clusterIP", "");
@@ -209,16 +214,13 @@ std::string Cluster::services_not_ready(const std::string& ns) {
       for (const auto& subset : endpoints->value("subsets", nlohmann::json::array()))
         ready += subset.value("addresses", nlohmann::json::array()).size();
     if (ready == 0) continue;  // nothing to spread over yet (or a Service without pods)
-    for (const auto& a : impl_->agents) {
-      auto view = impl_->control_plane->control_node().view_of(a->node());
-      std::set<std::string> backends;
-      for (const auto& s : view.value("services", nlohmann::json::array()))
-        if (s.value("cluster_ip", "") == cluster_ip)
-          for (const auto& b : s.value("backends", nlohmann::json::array())) backends.insert(b.value("ip", ""));
-      if (backends.size() < ready)
-        return "service " + name + " spread over " + std::to_string(ready) + " pods on " + a->node() +
-               " (" + std::to_string(backends.size()) + " so far)";
-    }
+    std::set<std::string> backends;
+    for (const auto& s : view.value("services", nlohmann::json::array()))
+      if (s.value("cluster_ip", "") == cluster_ip)
+        for (const auto& b : s.value("backends", nlohmann::json::array())) backends.insert(b.value("ip", ""));
+    if (backends.size() < ready)
+      return "service " + name + " spread over " + std::to_string(ready) + " pods on " + node + " (" +
+             std::to_string(backends.size()) + " so far)";
   }
   return "";
 }

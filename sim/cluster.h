@@ -66,9 +66,11 @@ class Cluster {
   // The Ingress's status addresses: [external IP, VIP] (external IP may be absent).
   std::vector<std::string> ingress_addresses(const std::string& ns, const std::string& name);
 
-  // Sends one HTTP request from the external-client namespace.
+  // Sends one HTTP request from the external-client namespace. The timeout is generous on
+  // purpose: on a loaded machine a lost SYN or ARP answer costs the kernel's 1 s + 2 s
+  // retransmits; a wrong answer still fails at once.
   Reply request(const std::string& ip, int port, const std::string& host, const std::string& path,
-                std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
   // The haproxy config svc-monitor rendered for an Ingress (the SI binding), and the runtime
   // config an agent derived from it with the list of adaptations (introspection JSON).
@@ -82,9 +84,10 @@ class Cluster {
 
  private:
   explicit Cluster(std::unique_ptr<Impl> impl);
-  // "" when every Service of `ns` with ready endpoints is spread over all of them in every
-  // agent's view; else what is still missing.
-  std::string services_not_ready(const std::string& ns);
+  // "" when every Service of `ns` with ready endpoints is spread over all of them in
+  // `view` (the control-node's view of `node`); else what is still missing.
+  std::string services_not_ready(const std::string& ns, const std::string& node,
+                                 const nlohmann::json& view);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -12,6 +12,7 @@
 #include "controller/config_api.h"
 #include "core/bus.h"
 #include "core/clock.h"
+#include "svcmon/haproxy_config.h"
 
 namespace csim::svcmon {
 
@@ -28,6 +29,8 @@ struct Context {
   core::Bus& bus;
   controller::ConfigApi& api;
   std::string state_dir;
+  // The Ingress routing haproxy.conf is rendered with (SvcMonitorOptions::semantics).
+  RoutingSemantics semantics = RoutingSemantics::kContrail;
 
   core::Nanos now() const { return bus.clock().now(); }
   // Records finished work as a child span of the message being handled:

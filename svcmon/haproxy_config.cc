@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <set>
 
+#include "svcmon/kubernetes_routing.h"
+
 namespace csim::svcmon {
 namespace {
 
@@ -234,7 +236,45 @@ Status validate_listener(const HaproxyListener& l) {
   return Status::ok();
 }
 
-Status validate_pool(const HaproxyPool& p) {
+// The Kubernetes semantics' extra checks of a host-like annotation value.
+Status check_kubernetes_host(const std::string& v, const std::string& object,
+                             const std::string& field) {
+  if (Status s = check_token(v, object, field); !s) return s;
+  std::string why = kubernetes_host_problem(v);
+  if (why.empty()) return Status::ok();
+  return core::invalid(object + ": " + field + " " + quoted(v) +
+                       " cannot be routed by the kubernetes semantics (" + why + ")");
+}
+
+Status validate_kubernetes_annotations(const HaproxyPool& p, const std::string& obj) {
+  if (p.uuid == kNoMatchBackend)
+    return core::invalid(obj + ": the name " + quoted(p.uuid) +
+                         " is the kubernetes semantics' no-match backend");
+  if (auto it = p.annotations.find("host"); it != p.annotations.end())
+    if (Status s = check_kubernetes_host(it->second, obj, "annotations.host"); !s) return s;
+  if (auto it = p.annotations.find("path"); it != p.annotations.end() && !it->second.empty()) {
+    if (Status s = check_token(it->second, obj, "annotations.path"); !s) return s;
+    std::string why = kubernetes_path_problem(it->second);
+    if (!why.empty())
+      return core::invalid(obj + ": annotations.path " + quoted(it->second) +
+                           " cannot be routed by the kubernetes semantics (" + why + ")");
+  }
+  if (auto it = p.annotations.find("claimed_hosts"); it != p.annotations.end()) {
+    if (Status s = check_token(it->second, obj, "annotations.claimed_hosts"); !s) return s;
+    size_t pos = 0, i = 0;
+    while (pos <= it->second.size()) {
+      size_t end = it->second.find(',', pos);
+      if (end == std::string::npos) end = it->second.size();
+      const std::string field = "annotations.claimed_hosts[" + std::to_string(i++) + "]";
+      if (Status s = check_kubernetes_host(it->second.substr(pos, end - pos), obj, field); !s)
+        return s;
+      pos = end + 1;
+    }
+  }
+  return Status::ok();
+}
+
+Status validate_pool(const HaproxyPool& p, RoutingSemantics semantics) {
   const std::string obj = "loadbalancer-pool " + p.uuid;
   if (Status s = check_uuid(p.uuid, "loadbalancer-pool", "uuid"); !s) return s;
   if (Status s = check_uuid(p.listener_uuid, obj, "loadbalancer_listener_refs"); !s) return s;
@@ -244,10 +284,15 @@ Status validate_pool(const HaproxyPool& p) {
   if (!lb_method(p.method))
     return core::invalid(obj + ": loadbalancer_method " + quoted(p.method) +
                          " must be ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP");
-  for (const char* key : {"host", "path"}) {
-    auto it = p.annotations.find(key);
-    if (it != p.annotations.end())
-      if (Status s = check_token(it->second, obj, std::string("annotations.") + key); !s) return s;
+  if (semantics == RoutingSemantics::kKubernetes) {
+    if (Status s = validate_kubernetes_annotations(p, obj); !s) return s;
+  } else {
+    for (const char* key : {"host", "path"}) {
+      auto it = p.annotations.find(key);
+      if (it != p.annotations.end())
+        if (Status s = check_token(it->second, obj, std::string("annotations.") + key); !s)
+          return s;
+    }
   }
   if (auto it = p.annotations.find("index"); it != p.annotations.end()) {
     long long n = parse_decimal(it->second);
@@ -282,7 +327,7 @@ Status validate(const HaproxyLoadbalancer& lb) {
       return core::invalid(obj + ": loadbalancer-listener " + l.uuid + " is listed twice");
   }
   for (const auto& p : lb.pools) {
-    if (Status s = validate_pool(p); !s) return s;
+    if (Status s = validate_pool(p, lb.semantics); !s) return s;
     if (!seen.insert(p.uuid).second)
       return core::invalid(obj + ": loadbalancer-pool " + p.uuid + " is listed twice");
   }
@@ -445,6 +490,13 @@ core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb) {
                               l->sni_containers.end());
   }
 
+  // The Kubernetes semantics: every pool of the loadbalancer names hosts the Ingress owns.
+  const bool kubernetes = lb.semantics == RoutingSemantics::kKubernetes;
+  std::vector<RoutingPool> ingress_pools;
+  if (kubernetes)
+    for (const HaproxyPool* p : pools) ingress_pools.push_back({p->uuid, p->annotations});
+  bool needs_no_match = false;
+
   std::string lconf, pconf;
   for (const Frontend& fe : frontends) {
     const HaproxyListener& ll = *fe.first;
@@ -463,17 +515,39 @@ core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb) {
     if (ll.connection_limit > 0) conf.push_back("maxconn " + std::to_string(ll.connection_limit));
     if (ll.protocol == "HTTP") conf.push_back("option forwardfor");
 
+    auto mine = [&](const HaproxyPool* pool) {
+      return pool->admin_state &&
+             std::any_of(fe.listeners.begin(), fe.listeners.end(),
+                         [&](const HaproxyListener* l) { return l->uuid == pool->listener_uuid; });
+    };
+
+    if (kubernetes && std::string(proto_mode(ll.protocol)) == "http") {
+      std::vector<RoutingPool> frontend_pools;
+      std::vector<std::string> attrs;
+      for (const HaproxyPool* pool : pools) {
+        if (!mine(pool)) continue;
+        frontend_pools.push_back({pool->uuid, pool->annotations});
+        for (const auto& a : section_attrs(pool_attrs[pool->uuid], "frontend"))
+          attrs.push_back(a.line());
+        pconf += render_backend(*pool, members);
+      }
+      KubernetesRouting routing = kubernetes_routing(frontend_pools, ingress_pools);
+      conf.insert(conf.end(), routing.lines.begin(), routing.lines.end());
+      conf.insert(conf.end(), attrs.begin(), attrs.end());
+      needs_no_match = needs_no_match || routing.uses_no_match_backend;
+      lconf += join(conf, "\n\t") + "\n\n";
+      continue;
+    }
+
     bool any_pool = false;
     for (const HaproxyPool* pool : pools) {
-      bool mine =
-          std::any_of(fe.listeners.begin(), fe.listeners.end(),
-                      [&](const HaproxyListener* l) { return l->uuid == pool->listener_uuid; });
-      if (!mine || !pool->admin_state) continue;
+      if (!mine(pool)) continue;
       any_pool = true;
       bool has_type, has_host, has_path;
       std::string type = annotation(*pool, "type", &has_type);
       std::string host = annotation(*pool, "host", &has_host);
       std::string path = annotation(*pool, "path", &has_path);
+      if (kubernetes && path.empty()) has_path = false;  // allowed (= no path) in that mode
       if (!has_type || type == "default") {
         conf.push_back("default_backend " + pool->uuid);
       } else {
@@ -495,9 +569,25 @@ core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb) {
     }
     lconf += join(conf, "\n\t");
     if (!any_pool) lconf += "\n";  // Contrail would glue the next "frontend" onto this line
+    if (kubernetes) lconf += "\n";  // a tcp frontend: a blank line before the next section
   }
 
-  return join(global, "\n\t") + "\n\n" + join(defaults, "\n\t") + "\n\n" + lconf + "\n" + pconf;
+  const std::string head = join(global, "\n\t") + "\n\n" + join(defaults, "\n\t") + "\n\n";
+  if (!kubernetes) return head + lconf + "\n" + pconf;
+  if (needs_no_match)
+    pconf += "backend " + std::string(kNoMatchBackend) + "\n\t" +
+             join(no_match_backend_lines(), "\n\t") + "\n\n";
+  return head + lconf + pconf;
+}
+
+const char* routing_semantics_name(RoutingSemantics s) {
+  return s == RoutingSemantics::kContrail ? "contrail" : "kubernetes";
+}
+
+std::optional<RoutingSemantics> parse_routing_semantics(std::string_view name) {
+  if (name == "contrail") return RoutingSemantics::kContrail;
+  if (name == "kubernetes") return RoutingSemantics::kKubernetes;
+  return std::nullopt;
 }
 
 bool needs_reload(const std::string& old_text, const std::string& new_text) {

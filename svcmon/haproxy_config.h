@@ -25,18 +25,40 @@
 //  - A frontend whose pools are all disabled still ends its last line with a newline
 //    (Contrail glues the next `frontend` onto it).
 //  - Health monitors and session persistence are not modelled (kube-manager sets none).
+//  - With RoutingSemantics::kKubernetes, each http frontend routes by the Ingress API
+//    instead (kubernetes_routing.h): its pools' acls, then the use_backend lines sorted
+//    by precedence, then `default_backend` (the default pool, else the backend
+//    `no-match-404`, which answers 404 and comes after the pools' backends). The global,
+//    defaults and backend sections are the same in both. Host and path annotations must
+//    then also be routable (no ':' or leading '-' in a host, a path starting with '/';
+//    an empty path means none), and no pool may be called `no-match-404`.
 //
 // Thread-safety: pure functions, callable from any thread.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
 
 namespace csim::svcmon {
+
+// Which Ingress routing the frontends' acl / use_backend lines implement (design.md §2,
+// docs/semantics.md). kContrail: Contrail's lines, byte for byte (exact path, Host compared
+// whole, rule order = spec order). kKubernetes: the Ingress API's rules (Exact / Prefix by
+// path segments / ImplementationSpecific, longest match first, Host port ignored, `*.`
+// wildcards, default backend, else 404), see kubernetes_routing.h. Only frontends in http
+// mode route by the Kubernetes rules; a tcp frontend is rendered as Contrail does.
+enum class RoutingSemantics { kContrail, kKubernetes };
+
+// "contrail" / "kubernetes".
+const char* routing_semantics_name(RoutingSemantics s);
+// The inverse of routing_semantics_name; nullopt for anything else.
+std::optional<RoutingSemantics> parse_routing_semantics(std::string_view name);
 
 // A loadbalancer-listener (loadbalancer_listener_properties).
 struct HaproxyListener {
@@ -57,7 +79,10 @@ struct HaproxyPool {
   std::string method;         // ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP
   bool admin_state = true;
   // The pool's annotations key_value_pair, by key: "type" ("acl" | "default" | absent),
-  // "host", "path", and "index" (decimal spec order, csim's addition). Others are ignored.
+  // "host", "path", and "index" (decimal spec order, csim's addition). The Kubernetes
+  // semantics also reads csim's "pathType" (as written in the Ingress) and
+  // "claimed_hosts" (comma-separated hosts of rules without a backend of their own).
+  // Others are ignored.
   std::map<std::string, std::string> annotations;
   // loadbalancer_pool_custom_attributes in stored order (keys of custom_attributes.yml:
   // max_conn, ssl_ciphers, client_timeout, http_server_close, rate_limit_sessions, ...).
@@ -86,6 +111,7 @@ struct HaproxyLoadbalancer {
   // Directory under which `loadbalancer/haproxy/<lb-uuid>/haproxy.sock` lives
   // ("/var/lib/contrail" in Contrail).
   std::string state_dir = "/var/lib/contrail";
+  RoutingSemantics semantics = RoutingSemantics::kContrail;
 };
 
 // Renders the haproxy.conf text for `lb`, or an Invalid status that names the object and

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "svcmon/kubernetes_routing.h"
+
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -57,24 +60,62 @@ HaproxyLoadbalancer load_input(const std::string& name) {
   return lb;
 }
 
+// Compares with testdata/<golden>; on a difference the text rendered is left in the test's
+// undeclared outputs (bazel-testlogs/.../test.outputs) to review and copy.
+void expect_golden(const std::string& text, const std::string& golden) {
+  const std::string want = read_file("svcmon/testdata/" + golden);
+  EXPECT_EQ(text, want) << golden;
+  if (text == want) return;
+  if (const char* dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")) {
+    std::ofstream out(std::string(dir) + "/" + golden, std::ios::binary);
+    out << text;
+  }
+}
+
+std::string param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+}
+
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, RendersExactlyTheGoldenText) {
   auto text = render_haproxy_config(load_input(GetParam()));
   ASSERT_TRUE(text.is_ok()) << text.status().to_string();
-  EXPECT_EQ(*text, read_file("svcmon/testdata/" + GetParam() + ".cfg"));
+  expect_golden(*text, GetParam() + ".cfg");
 }
 
 INSTANTIATE_TEST_SUITE_P(Haproxy, GoldenTest,
                          ::testing::Values("reference-3-5", "simple-fanout", "virtual-host",
                                            "single-service", "host-path", "member-admin-down",
-                                           "tls-443"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                                           "tls-443", "kubernetes-rules"),
+                         param_name);
+
+// The same inputs with `--semantics kubernetes`: testdata/<name>.kubernetes.cfg.
+class KubernetesGoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KubernetesGoldenTest, RendersExactlyTheGoldenText) {
+  HaproxyLoadbalancer lb = load_input(GetParam());
+  lb.semantics = RoutingSemantics::kKubernetes;
+  auto text = render_haproxy_config(lb);
+  ASSERT_TRUE(text.is_ok()) << text.status().to_string();
+  expect_golden(*text, GetParam() + ".kubernetes.cfg");
+  // Global, defaults and the pools' backends are the same text in both semantics.
+  lb.semantics = RoutingSemantics::kContrail;
+  const std::string contrail = *render_haproxy_config(lb);
+  EXPECT_EQ(text->substr(0, text->find("frontend ")), contrail.substr(0, contrail.find("frontend ")));
+  const std::string pool_backends = contrail.substr(contrail.find("\nbackend ") + 1);
+  EXPECT_NE(text->find(pool_backends.substr(0, pool_backends.size() - 1)), std::string::npos)
+      << "the pools' backends, in the same order";
+}
+
+INSTANTIATE_TEST_SUITE_P(Haproxy, KubernetesGoldenTest,
+                         ::testing::Values("reference-3-5", "simple-fanout", "virtual-host",
+                                           "single-service", "host-path", "member-admin-down",
+                                           "kubernetes-rules"),
+                         param_name);
 
 // A small LB: one HTTP listener per rule, all on port 80.
 HaproxyLoadbalancer two_rules() {
@@ -273,6 +314,105 @@ TEST(HaproxyConfig, CountSections) {
   auto counts = count_sections(*render_haproxy_config(load_input("reference-3-5")));
   EXPECT_EQ(counts.frontends, 2);
   EXPECT_EQ(counts.backends, 5);
+}
+
+// ---- the kubernetes semantics ----
+
+TEST(HaproxyConfig, SemanticsNames) {
+  EXPECT_EQ(parse_routing_semantics("contrail"), RoutingSemantics::kContrail);
+  EXPECT_EQ(parse_routing_semantics("kubernetes"), RoutingSemantics::kKubernetes);
+  EXPECT_FALSE(parse_routing_semantics("Kubernetes"));
+  EXPECT_FALSE(parse_routing_semantics(""));
+  EXPECT_STREQ(routing_semantics_name(RoutingSemantics::kKubernetes), "kubernetes");
+  EXPECT_STREQ(routing_semantics_name(RoutingSemantics::kContrail), "contrail");
+}
+
+TEST(HaproxyConfig, KubernetesReadsAnEmptyPathAsNoPathContrailRefusesIt) {
+  auto lb = two_rules();
+  lb.pools[0].annotations = {{"type", "acl"}, {"host", "a.com"}, {"path", ""}, {"index", "0"}};
+  EXPECT_FALSE(render_haproxy_config(lb).is_ok());
+  lb.semantics = RoutingSemantics::kKubernetes;
+  auto text = render_haproxy_config(lb);
+  ASSERT_TRUE(text.is_ok()) << text.status().to_string();
+  EXPECT_NE(text->find("\tuse_backend P-b if P-b_host\n"), std::string::npos) << *text;
+  EXPECT_EQ(text->find("P-b_path"), std::string::npos);
+}
+
+TEST(HaproxyConfig, KubernetesFrontendAttributesFollowTheRouting) {
+  auto lb = two_rules();
+  lb.semantics = RoutingSemantics::kKubernetes;
+  lb.pools[0].custom_attributes = {{"rate_limit_sessions", "10"}};
+  lb.pools[1].custom_attributes = {{"http_server_close", "True"}};
+  std::string text = *render_haproxy_config(lb);
+  EXPECT_NE(text.find("\tdefault_backend no-match-404\n\trate-limit sessions 10\n\toption "
+                      "http-server-close\n\nbackend P-b\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(HaproxyConfig, KubernetesLeavesTcpFrontendsAsContrailRendersThem) {
+  auto lb = two_rules();
+  lb.semantics = RoutingSemantics::kKubernetes;
+  lb.listeners[0].protocol = "TCP";
+  lb.listeners[1].protocol_port = 81;
+  std::string text = *render_haproxy_config(lb);
+  EXPECT_NE(text.find("frontend L-b\n\toption tcplog\n\tbind 10.47.255.252:80 \n\tmode tcp\n\tacl "
+                      "P-b_path path /b\n\tuse_backend P-b if  P-b_path\n\t\n\nfrontend L-a\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\tacl P-a_path path /a\n\tuse_backend P-a if P-a_path\n\tdefault_backend "
+                      "no-match-404\n\nbackend P-b\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(count_sections(text).backends, 3);
+}
+
+TEST(HaproxyConfig, KubernetesIgnoredByContrail) {
+  // pathType and claimed_hosts never change Contrail's text, whatever they hold.
+  auto lb = two_rules();
+  const std::string before = *render_haproxy_config(lb);
+  lb.pools[0].annotations["pathType"] = "Prefix";
+  lb.pools[0].annotations["claimed_hosts"] = "x.com:80,-y";
+  EXPECT_EQ(*render_haproxy_config(lb), before);
+  lb.semantics = RoutingSemantics::kKubernetes;
+  EXPECT_FALSE(render_haproxy_config(lb).is_ok()) << "but kubernetes reads claimed_hosts";
+}
+
+TEST(HaproxyConfig, KubernetesRefusesWhatItCannotRoute) {
+  struct Case {
+    std::function<void(HaproxyLoadbalancer&)> mutate;
+    const char* expected;
+  } cases[] = {
+      {[](auto& lb) { lb.pools[0].annotations["host"] = "foo.com:80"; },
+       "loadbalancer-pool P-b: annotations.host \"foo.com:80\" cannot be routed by the kubernetes "
+       "semantics (has a ':' (an Ingress host has no port))"},
+      {[](auto& lb) { lb.pools[0].annotations["host"] = "-i"; }, "(starts with '-')"},
+      {[](auto& lb) { lb.pools[0].annotations["host"] = "a b"; },
+       "annotations.host \"a b\" is not a single safe token (contains whitespace)"},
+      {[](auto& lb) { lb.pools[1].annotations["path"] = "a"; },
+       "loadbalancer-pool P-a: annotations.path \"a\" cannot be routed by the kubernetes semantics "
+       "(does not start with '/')"},
+      {[](auto& lb) { lb.pools[1].annotations["path"] = "/a'b"; }, "(contains a quote)"},
+      {[](auto& lb) { lb.pools[1].annotations["path"] = "/a\\b"; }, "(contains a backslash)"},
+      {[](auto& lb) { lb.pools[1].annotations["claimed_hosts"] = "a.com,,b.com"; },
+       "annotations.claimed_hosts[1] \"\" is not a single safe token (is empty)"},
+      {[](auto& lb) { lb.pools[1].annotations["claimed_hosts"] = "a.com,b.com:8080"; },
+       "annotations.claimed_hosts[1] \"b.com:8080\" cannot be routed"},
+      {[](auto& lb) { lb.pools[1].annotations["claimed_hosts"] = "a.com b.com"; },
+       "annotations.claimed_hosts \"a.com b.com\" is not a single safe token"},
+      {[](auto& lb) { lb.pools[1].uuid = kNoMatchBackend; lb.members[1].pool_uuid = kNoMatchBackend; },
+       "loadbalancer-pool no-match-404: the name \"no-match-404\" is the kubernetes semantics' "
+       "no-match backend"},
+  };
+  for (const auto& c : cases) {
+    auto lb = two_rules();
+    lb.semantics = RoutingSemantics::kKubernetes;
+    c.mutate(lb);
+    auto r = render_haproxy_config(lb);
+    ASSERT_FALSE(r.is_ok()) << c.expected;
+    EXPECT_EQ(r.status().code(), core::Code::kInvalid);
+    EXPECT_NE(r.status().message().find(c.expected), std::string::npos) << r.status().message();
+  }
 }
 
 // ---- refusals: every value that reaches the text must be one safe token ----

@@ -72,7 +72,10 @@ core::Status ensure_haproxy_loadbalancer(const Context& ctx, VrouterScheduler& s
   const auto render_start = ctx.now();
   core::Result<std::string> text = core::internal("not rendered");
   auto input = to_haproxy_input(g, ctx.state_dir);
-  if (input) text = render_haproxy_config(*input);
+  if (input) {
+    input->semantics = ctx.semantics;
+    text = render_haproxy_config(*input);
+  }
   const core::Status render_status = input ? text.status() : input.status();
   if (!render_status) {
     status->errors.push_back("cannot render haproxy config: " + render_status.to_string());

@@ -34,6 +34,11 @@ SvcMonitor::SvcMonitor(core::Bus& bus, controller::ConfigApi& api, SvcMonitorOpt
       scheduler_(options_.seed) {}
 
 core::Status SvcMonitor::start() {
+  auto semantics = parse_routing_semantics(options_.semantics);
+  if (!semantics)
+    return core::invalid("svc-monitor: semantics \"" + options_.semantics +
+                         "\" is neither \"contrail\" nor \"kubernetes\"");
+  ctx_.semantics = *semantics;
   if (auto s = ensure_startup_objects(ctx_); !s) return s;
   bus_.subscribe(kModule, "config.changed.",
                  [this](const core::Envelope& e) { on_config_changed(e); });

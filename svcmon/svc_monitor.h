@@ -47,6 +47,10 @@ struct SvcMonitorOptions {
   std::string state_dir = "/var/lib/contrail";
   // Seed of the scheduler's random choices (same seed, same placements).
   uint64_t seed = 0;
+  // Ingress routing rendered into haproxy.conf (design.md §2, docs/semantics.md):
+  // "contrail" (Contrail's acls, faithful) or "kubernetes" (the Ingress API's rules, see
+  // kubernetes_routing.h). Anything else makes start() fail.
+  std::string semantics = "contrail";
 };
 
 class SvcMonitor {
@@ -57,7 +61,8 @@ class SvcMonitor {
 
   // Creates the startup objects (startup_objects.h), subscribes, and queues a reconcile
   // of every loadbalancer (startup sync). Call once, from any thread. Returns why the
-  // startup objects could not be created (then nothing is subscribed).
+  // options' semantics is unknown or the startup objects could not be created (then
+  // nothing is subscribed).
   core::Status start();
 
   // Queues a reconcile of every loadbalancer and of every service-instance or native

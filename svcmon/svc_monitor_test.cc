@@ -262,6 +262,38 @@ TEST_F(SvcMonitorTest, StartFailsWithoutBootstrapObjects) {
   EXPECT_NE(s.message().find("default-global-system-config"), std::string::npos);
 }
 
+TEST_F(SvcMonitorTest, KubernetesSemanticsRendersTheIngressApisRules) {
+  SvcMonitorOptions options;
+  options.semantics = "kubernetes";
+  monitor_ = std::make_unique<SvcMonitor>(bus_, db_, options);
+  ASSERT_TRUE(monitor_->start().is_ok());
+  bus_.run_until_idle();
+  TestLb t = fanout();
+  auto si = si_of(t);
+  ASSERT_TRUE(si);
+  const std::string text = binding(*si, "haproxy_config");
+  const std::string p0 = t.pools[0].uuid;
+  EXPECT_NE(text.find("\tacl " + p0 + "_path path /foo\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\tuse_backend " + p0 + " if " + p0 + "_path\n"), std::string::npos);
+  EXPECT_NE(text.find("\tdefault_backend no-match-404\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nbackend no-match-404\n\tmode http\n\thttp-request return status 404 "
+                      "default-errorfiles\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find(" if  "), std::string::npos) << "none of Contrail's empty conditions";
+}
+
+TEST_F(SvcMonitorTest, UnknownSemanticsIsRefusedAtStart) {
+  SvcMonitorOptions options;
+  options.semantics = "nginx";
+  SvcMonitor m(bus_, db_, options);
+  auto s = m.start();
+  EXPECT_EQ(s.code(), core::Code::kInvalid);
+  EXPECT_EQ(s.message(),
+            "svc-monitor: semantics \"nginx\" is neither \"contrail\" nor \"kubernetes\"");
+  bus_.run_until_idle();
+  EXPECT_EQ(count_changes("service-appliance-set", "create"), 0) << "nothing was started";
+}
+
 TEST_F(SvcMonitorTest, ServiceInstanceCarriesTheRenderedText) {
   start();
   TestLb t = fanout();

@@ -1,5 +1,6 @@
 #include "kube/kube_manager/ingress_backends.h"
 
+#include <algorithm>
 #include <map>
 
 namespace csim::kube {
@@ -72,49 +73,63 @@ std::vector<IngressBackend> ingress_backends(const json& spec, const std::string
   }
 
   int index = 0;
+  // One rule's backends (a rule without http, or without paths, gives none).
+  auto add_rule_backends = [&](const json& rule, size_t r) {
+    if (!rule.is_object() || !rule.contains("http")) return;
+    const json& http = rule["http"];
+    if (!http.is_object() || !http.contains("paths") || !http["paths"].is_array()) return;
+    const json& paths = http["paths"];
+    for (size_t p = 0; p < paths.size(); ++p) {
+      const json& path = paths[p];
+      const std::string source =
+          "spec.rules[" + std::to_string(r) + "].http.paths[" + std::to_string(p) + "]";
+      IngressBackend b;
+      b.source = source;
+      if (!path.is_object() || !read_service(path.value("backend", json::object()), b)) {
+        if (skipped) skipped->push_back(source + ": backend is not a Service; skipped");
+        continue;
+      }
+      std::string secret;
+      bool virtual_host = false;
+      if (auto host = string_field(rule, "host"); host && !host->empty()) {
+        b.host = *host;
+        if (auto it = tls.find(*host); it != tls.end()) {
+          secret = it->second;
+          virtual_host = true;
+        }
+      }
+      b.path_type = string_field(path, "pathType");
+      if (auto p_text = string_field(path, "path"); p_text) {
+        b.path = *p_text;
+        if (!virtual_host && tls.count("ALL")) secret = "ALL";
+      }
+      b.type = "acl";
+      b.index = index;
+      out.push_back(b);
+      if (!secret.empty()) {
+        IngressBackend https = b;
+        https.listener_protocol = "TERMINATED_HTTPS";
+        if (virtual_host)
+          https.sni_containers = {secret};
+        else
+          https.default_tls_container = tls["ALL"];
+        out.push_back(https);
+      }
+      ++index;
+    }
+  };
+
+  std::vector<std::string> claimed_hosts;
   if (auto rules = spec.find("rules"); rules != spec.end() && rules->is_array()) {
     for (size_t r = 0; r < rules->size(); ++r) {
       const json& rule = (*rules)[r];
-      if (!rule.is_object() || !rule.contains("http")) continue;  // a rule without http is skipped
-      const json& http = rule["http"];
-      if (!http.is_object() || !http.contains("paths") || !http["paths"].is_array()) continue;
-      const json& paths = http["paths"];
-      for (size_t p = 0; p < paths.size(); ++p) {
-        const json& path = paths[p];
-        const std::string source =
-            "spec.rules[" + std::to_string(r) + "].http.paths[" + std::to_string(p) + "]";
-        IngressBackend b;
-        b.source = source;
-        if (!path.is_object() || !read_service(path.value("backend", json::object()), b)) {
-          if (skipped) skipped->push_back(source + ": backend is not a Service; skipped");
-          continue;
-        }
-        std::string secret;
-        bool virtual_host = false;
-        if (auto host = string_field(rule, "host"); host && !host->empty()) {
-          b.host = *host;
-          if (auto it = tls.find(*host); it != tls.end()) {
-            secret = it->second;
-            virtual_host = true;
-          }
-        }
-        if (auto p_text = string_field(path, "path"); p_text) {
-          b.path = *p_text;
-          if (!virtual_host && tls.count("ALL")) secret = "ALL";
-        }
-        b.type = "acl";
-        b.index = index;
-        out.push_back(b);
-        if (!secret.empty()) {
-          IngressBackend https = b;
-          https.listener_protocol = "TERMINATED_HTTPS";
-          if (virtual_host)
-            https.sni_containers = {secret};
-          else
-            https.default_tls_container = tls["ALL"];
-          out.push_back(https);
-        }
-        ++index;
+      const size_t backends_before = out.size();
+      add_rule_backends(rule, r);
+      if (out.size() == backends_before) {  // a rule that gives no backend still owns its host
+        auto host = string_field(rule, "host");
+        if (host && !host->empty() &&
+            std::find(claimed_hosts.begin(), claimed_hosts.end(), *host) == claimed_hosts.end())
+          claimed_hosts.push_back(*host);
       }
     }
   }
@@ -139,6 +154,7 @@ std::vector<IngressBackend> ingress_backends(const json& spec, const std::string
       }
     }
   }
+  for (auto& b : out) b.claimed_hosts = claimed_hosts;
   return out;
 }
 
@@ -148,6 +164,12 @@ std::vector<std::pair<std::string, std::string>> pool_annotations(const IngressB
   if (b.path) out.emplace_back("path", *b.path);
   out.emplace_back("type", b.type);
   out.emplace_back("index", std::to_string(b.index));
+  if (b.path_type) out.emplace_back("pathType", *b.path_type);
+  if (!b.claimed_hosts.empty()) {
+    std::string joined;
+    for (const auto& h : b.claimed_hosts) joined += (joined.empty() ? "" : ",") + h;
+    out.emplace_back("claimed_hosts", joined);
+  }
   return out;
 }
 

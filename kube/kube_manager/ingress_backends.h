@@ -9,6 +9,13 @@
 // index of its HTTP twin). It is written as the pool annotation "index" so svc-monitor
 // can order a frontend's rules by spec order instead of at random.
 //
+// csim additions for `--semantics kubernetes` (svcmon/kubernetes_routing.h; Contrail's
+// renderer ignores them): the path's `pathType` as written, and `claimed_hosts`, the
+// hosts of the rules that give no backend at all (no `http`, no paths, or only backends
+// that are not Services), comma-separated in spec order and the same on every backend of
+// the Ingress: under the Kubernetes semantics such a rule still owns its host (its
+// requests get the default backend or 404, never a host-less rule).
+//
 // Pure functions; thread-safe.
 #pragma once
 
@@ -33,6 +40,10 @@ struct IngressBackend {
   std::optional<std::string> path;
   std::string type = "acl";
   int index = 0;
+  // pathType as written (nullopt when absent or not a string); not for the default backend.
+  std::optional<std::string> path_type;
+  // Hosts of the rules without a backend (see above); the same for every backend.
+  std::vector<std::string> claimed_hosts;
   // Member: the Service and its port as written (a number, or a port name).
   std::string service_name;
   std::optional<int> service_port_number;
@@ -53,7 +64,8 @@ struct IngressBackend {
 std::vector<IngressBackend> ingress_backends(const nlohmann::json& spec, const std::string& ns,
                                              std::vector<std::string>* skipped = nullptr);
 
-// The pool annotations of a backend in Contrail's order host, path, type, then index.
+// The pool annotations of a backend in Contrail's order host, path, type, then csim's
+// index, pathType (when set) and claimed_hosts (when not empty, joined with ',').
 std::vector<std::pair<std::string, std::string>> pool_annotations(const IngressBackend& b);
 
 }  // namespace csim::kube

@@ -32,7 +32,33 @@ TEST(IngressBackendsTest, SimpleFanoutGivesOneAclBackendPerPathInSpecOrder) {
   EXPECT_EQ(b[1].index, 1);
   EXPECT_EQ(pool_annotations(b[0]),
             (std::vector<std::pair<std::string, std::string>>{
-                {"path", "/qa.html"}, {"type", "acl"}, {"index", "0"}}));
+                {"path", "/qa.html"}, {"type", "acl"}, {"index", "0"}, {"pathType", "Prefix"}}));
+  EXPECT_EQ(b[0].path_type, "Prefix");
+  EXPECT_TRUE(b[0].claimed_hosts.empty());
+}
+
+TEST(IngressBackendsTest, RulesWithoutABackendClaimTheirHostOnEveryBackend) {
+  json spec = {
+      {"defaultBackend", {{"service", {{"name", "nginx"}, {"port", {{"number", 80}}}}}}},
+      {"rules", json::array({{{"host", "no-http.example"}},
+                             {{"host", "*.wild.example"}, {"http", {{"paths", json::array()}}}},
+                             {{"host", "res.example"},
+                              {"http", {{"paths", json::array({{{"path", "/r"}, {"pathType", "Exact"},
+                                  {"backend", {{"resource", {{"kind", "Bucket"}, {"name", "b"}}}}}}})}}}},
+                             {{"host", "no-http.example"}},
+                             {{"http", {{"paths", json::array()}}}},
+                             {{"host", "served.example"},
+                              {"http", {{"paths", json::array({path("/a", "s", {{"number", 80}})})}}}}})}};
+  auto b = ingress_backends(spec, "default");
+  ASSERT_EQ(b.size(), 2u);
+  const std::vector<std::string> claimed = {"no-http.example", "*.wild.example", "res.example"};
+  EXPECT_EQ(b[0].claimed_hosts, claimed);
+  EXPECT_EQ(b[1].claimed_hosts, claimed) << "the default backend carries them too";
+  EXPECT_EQ(pool_annotations(b[1]),
+            (std::vector<std::pair<std::string, std::string>>{
+                {"type", "default"},
+                {"index", "1"},
+                {"claimed_hosts", "no-http.example,*.wild.example,res.example"}}));
 }
 
 TEST(IngressBackendsTest, HostsDefaultBackendAndNamedPorts) {

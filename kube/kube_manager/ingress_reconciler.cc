@@ -110,16 +110,22 @@ struct OldBackend {
   bool done = false;
 };
 
+// The pool annotations Contrail's diff compares (host, path, type): csim's additions
+// (index, pathType, claimed_hosts) are updated in place, never a reason for a new pool.
+bool csim_annotation(const std::string& key) {
+  return key == "index" || key == "pathType" || key == "claimed_hosts";
+}
+
 std::map<std::string, std::string> diff_annotations(const IngressBackend& b) {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : pool_annotations(b))
-    if (k != "index") out[k] = v;
+    if (!csim_annotation(k)) out[k] = v;
   return out;
 }
 
 std::map<std::string, std::string> diff_annotations(const ConfigObject& pool) {
   auto out = annotation_map(pool);
-  out.erase("index");
+  std::erase_if(out, [](const auto& kv) { return csim_annotation(kv.first); });
   return out;
 }
 

@@ -15,13 +15,15 @@
 //  4. backends (§1.4, ingress_backends.h) diffed against the listeners (§1.7): unchanged
 //     ones kept, same listener/pool/annotations with another member updated, the rest
 //     deleted (members, pool, listener), then new ones created (listener
-//     "<lb>-HTTP-80-<uuid>", pool of the same name with annotations host/path/type/index,
+//     "<lb>-HTTP-80-<uuid>", pool of the same name with annotations host/path/type/index
+//     and, for `--semantics kubernetes`, pathType/claimed_hosts (ingress_backends.h),
 //     member address = the Service's clusterIP, protocol_port = the servicePort).
 // Without Contrail's bugs (§6.2): TLS listeners compare correctly (no churn), pools
 // without members take part in the diff (a member is created instead of orphaning them),
 // kept members follow a Service's clusterIP/port change, and a named servicePort is
-// resolved to the Service port's number. The csim-only pool annotation "index" is ignored
-// by the diff and updated in place when only the spec order moved.
+// resolved to the Service port's number. The csim-only pool annotations "index",
+// "pathType" and "claimed_hosts" are ignored by the diff and updated in place (a moved
+// spec order, a changed pathType or a host-only rule keep the pool).
 // A backend whose Service (or its clusterIP, or its named port) is missing gets no member
 // and no listener/pool (§1.5: Contrail creates and at once deletes them); the reason is
 // recorded in the trace. Deletion follows §1.8 and frees the floating-ip and instance-ip.

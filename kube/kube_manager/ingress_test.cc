@@ -159,7 +159,8 @@ TEST_F(IngressTest, SimpleFanoutMakesExactlyContrailsObjects) {
     EXPECT_EQ(be.pool.parent_uuid, project->uuid);
     EXPECT_EQ(be.pool.props["loadbalancer_pool_properties"],
               (json{{"protocol", "HTTP"}, {"loadbalancer_method", "ROUND_ROBIN"}, {"admin_state", true}}));
-    EXPECT_EQ(kvps(be.pool), (KV{{"path", path}, {"type", "acl"}, {"index", std::to_string(i)}}));
+    EXPECT_EQ(kvps(be.pool), (KV{{"path", path}, {"type", "acl"}, {"index", std::to_string(i)},
+                                  {"pathType", "ImplementationSpecific"}}));
     ASSERT_EQ(be.members.size(), 1u);
     const auto& m = be.members[0];
     EXPECT_EQ(m.name(), m.uuid);
@@ -206,8 +207,10 @@ TEST_F(IngressTest, VirtualHostsBecomeHostAnnotations) {
   c.settle();
   auto b = backends(ing["metadata"]["uid"]);
   ASSERT_EQ(b.size(), 2u);
-  EXPECT_EQ(kvps(b["/"].pool), (KV{{"host", "foo.bar.com"}, {"path", "/"}, {"type", "acl"}, {"index", "0"}}));
-  EXPECT_EQ(kvps(b["bar.foo.com"].pool), (KV{{"host", "bar.foo.com"}, {"type", "acl"}, {"index", "1"}}));
+  EXPECT_EQ(kvps(b["/"].pool), (KV{{"host", "foo.bar.com"}, {"path", "/"}, {"type", "acl"}, {"index", "0"},
+                                   {"pathType", "ImplementationSpecific"}}));
+  EXPECT_EQ(kvps(b["bar.foo.com"].pool), (KV{{"host", "bar.foo.com"}, {"type", "acl"}, {"index", "1"},
+                                             {"pathType", "ImplementationSpecific"}}));
   EXPECT_EQ(b["bar.foo.com"].members.at(0).annotation("serviceName"), "google-images-webserver");
 }
 
@@ -290,7 +293,8 @@ TEST_F(IngressTest, UpdateKeepsUpdatesDeletesAndCreatesBackends) {
   EXPECT_FALSE(c.db.read(before["/dev.html"].members[0].uuid));
   // created
   ASSERT_TRUE(after.count("/new.html"));
-  EXPECT_EQ(kvps(after["/new.html"].pool), (KV{{"path", "/new.html"}, {"type", "acl"}, {"index", "1"}}));
+  EXPECT_EQ(kvps(after["/new.html"].pool), (KV{{"path", "/new.html"}, {"type", "acl"}, {"index", "1"},
+                                                 {"pathType", "ImplementationSpecific"}}));
   EXPECT_EQ(after["/new.html"].members.at(0).annotation("serviceName"), "qa-webserver");
 
   // Reordering the paths keeps everything and only moves the index annotation.
@@ -304,6 +308,36 @@ TEST_F(IngressTest, UpdateKeepsUpdatesDeletesAndCreatesBackends) {
   EXPECT_EQ(reordered["/qa.html"].listener.uuid, after["/qa.html"].listener.uuid);
   EXPECT_EQ(reordered["/new.html"].pool.annotation("index"), "0");
   EXPECT_EQ(reordered["/qa.html"].pool.annotation("index"), "1");
+}
+
+TEST_F(IngressTest, PathTypeAndClaimedHostsAreUpdatedInPlace) {
+  service("qa-webserver");
+  json spec = {{"rules", json::array({{{"host", "foo.bar.com"},
+                                       {"http", {{"paths", json::array({http_path("/qa", "qa-webserver")})}}}}})}};
+  json ing = c.make_ingress("default", "kinds", spec);
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  auto before = backends(uid);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(kvps(before["/qa"].pool), (KV{{"host", "foo.bar.com"}, {"path", "/qa"}, {"type", "acl"},
+                                         {"index", "0"}, {"pathType", "ImplementationSpecific"}}));
+
+  // Another pathType and a rule without http (it owns its host under the kubernetes
+  // semantics): the same listener and pool, with new csim annotations.
+  json changed = c.get("Ingress", "default", "kinds");
+  changed["spec"]["rules"][0]["http"]["paths"][0]["pathType"] = "Prefix";
+  changed["spec"]["rules"].push_back({{"host", "*.claimed.example"}});
+  changed["spec"]["rules"].push_back({{"host", "other.example"}, {"http", {{"paths", json::array()}}}});
+  c.update(changed);
+  c.settle();
+  auto after = backends(uid);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after["/qa"].listener.uuid, before["/qa"].listener.uuid);
+  EXPECT_EQ(after["/qa"].pool.uuid, before["/qa"].pool.uuid);
+  EXPECT_EQ(after["/qa"].members.at(0).uuid, before["/qa"].members.at(0).uuid);
+  EXPECT_EQ(kvps(after["/qa"].pool), (KV{{"host", "foo.bar.com"}, {"path", "/qa"}, {"type", "acl"},
+                                        {"index", "0"}, {"pathType", "Prefix"},
+                                        {"claimed_hosts", "*.claimed.example,other.example"}}));
 }
 
 TEST_F(IngressTest, MembersFollowTheServices) {

@@ -1,0 +1,238 @@
+// kill -9 of the `csim up` daemon at random moments of a `kubectl apply` of 200 small
+// objects, 20 times (bounded: at most kRounds rounds and kBudget of time), with the real
+// `csim` binary and the real kubectl. After each kill, `csim up` on the same state dir:
+//   - every object kubectl reported as created is there (`kubectl get`);
+//   - no config object is orphaned: every loadbalancer's annotations name a Service or
+//     Ingress that exists, and no two name the same one (`csim config list --detail`);
+//     every Service has its loadbalancer again (kube-manager resynced);
+//   - nothing of the dead run is left: its outer process, any process in its sandbox's
+//     PID or mount namespace, any csim or haproxy process outside the live sandbox.
+// Each round ends by deleting its namespace, so the next kill may also land while
+// kube-manager is deleting loadbalancers.
+//
+// The random seed is printed; CSIM_CRASH_SEED=<n> replays a run.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/process.h"
+#include "daemon/e2e_util.h"
+#include "daemon/state_dir.h"
+
+namespace csim::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using e2e::Outcome;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRounds = 20;
+constexpr int kServices = 200;
+constexpr auto kBudget = std::chrono::minutes(10);
+constexpr auto kResyncLimit = std::chrono::seconds(60);
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A Namespace and kServices Services in it (kubectl applies them in this order).
+std::string write_objects(const std::string& dir, const std::string& ns) {
+  const std::string path = dir + "/" + ns + ".yaml";
+  std::ofstream out(path);
+  out << "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " << ns << "\n";
+  for (int i = 0; i < kServices; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "svc-%03d", i);
+    out << "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: " << name << "\n  namespace: " << ns
+        << "\nspec:\n  selector:\n    app: " << name << "\n  ports:\n  - port: 80\n    targetPort: 8080\n";
+  }
+  return path;
+}
+
+// "service/svc-007 created" -> "service/svc-007" (also "namespace/x created").
+std::set<std::string> reported_created(const std::string& output) {
+  std::set<std::string> out;
+  std::regex line(R"((?:^|\n)((?:service|namespace)/[a-z0-9-]+) created)");
+  for (auto it = std::sregex_iterator(output.begin(), output.end(), line); it != std::sregex_iterator(); ++it)
+    out.insert((*it)[1]);
+  return out;
+}
+
+size_t count_created(const std::string& output) { return reported_created(output).size(); }
+
+// The config API's loadbalancers against the apiserver's objects.
+struct ConfigCheck {
+  std::vector<std::string> orphans;  // loadbalancers naming what does not exist, or named twice
+  std::vector<std::string> missing;  // Services without a loadbalancer
+};
+
+ConfigCheck check_config(const e2e::Session& s) {
+  ConfigCheck c;
+  Outcome objects = s.kubectl({"get", "services,ingresses", "--all-namespaces", "-o", "json"});
+  json list = json::parse(objects.out, nullptr, false);
+  if (objects.code != 0 || !list.is_object()) {
+    c.orphans.push_back("kubectl get: " + objects.all().substr(0, 300));
+    return c;
+  }
+  std::set<std::string> existing;  // "Kind ns/name"
+  for (const auto& item : list.value("items", json::array())) {
+    const json meta = item.value("metadata", json::object());
+    existing.insert(item.value("kind", "") + " " + meta.value("namespace", "") + "/" + meta.value("name", ""));
+  }
+  Outcome lbs = s.csim({"config", "list", "loadbalancer", "--detail"});
+  json l = json::parse(lbs.out, nullptr, false);
+  if (lbs.code != 0 || !l.is_object()) {
+    c.orphans.push_back("csim config list loadbalancer --detail: " + lbs.all().substr(0, 300));
+    return c;
+  }
+  std::map<std::string, std::string> owner_of;  // "Kind ns/name" -> lb uuid
+  for (const auto& entry : l.value("loadbalancers", json::array())) {
+    const json lb = entry.value("loadbalancer", json::object());
+    std::map<std::string, std::string> ann;
+    for (const auto& kv : lb.value("annotations", json::object()).value("key_value_pair", json::array()))
+      ann[kv.value("key", "")] = kv.value("value", "");
+    const std::string owner = ann["kind"] + " " + ann["namespace"] + "/" + ann["name"];
+    const std::string uuid = lb.value("uuid", "");
+    if (!existing.count(owner)) c.orphans.push_back("loadbalancer " + uuid + " names " + owner + ", which does not exist");
+    auto [it, fresh] = owner_of.emplace(owner, uuid);
+    if (!fresh) c.orphans.push_back("loadbalancers " + it->second + " and " + uuid + " both name " + owner);
+  }
+  for (const auto& o : existing) {
+    if (o.rfind("Service ", 0) == 0 && !owner_of.count(o)) c.missing.push_back(o + " has no loadbalancer");
+  }
+  return c;
+}
+
+std::string join(const std::vector<std::string>& v, size_t max = 12) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < max; ++i) s += "\n  " + v[i];
+  if (v.size() > max) s += "\n  ... (" + std::to_string(v.size()) + " in all)";
+  return s;
+}
+
+TEST(Crash, KillNineDuringApplyLosesNothing) {
+  const std::string csim = fs::absolute("daemon/csim_dev") /*TMP*/.string();
+  StateDir state{e2e::tmp_root() + "/crash-state"};
+  fs::remove_all(state.dir);
+  const std::string files = e2e::tmp_root() + "/crash-files";
+  fs::create_directories(files);
+  e2e::Session s(csim, state);
+  struct Down {
+    e2e::Session& s;
+    ~Down() { s.shut_down(); }
+  } down{s};
+
+  uint64_t seed = std::random_device{}();
+  if (const char* env = std::getenv("CSIM_CRASH_SEED")) seed = std::strtoull(env, nullptr, 10);
+  std::cout << "CSIM_CRASH_SEED=" << seed << "\n";
+  std::mt19937_64 rng(seed);
+
+  Outcome up = s.up();
+  ASSERT_EQ(up.code, 0) << up.all();
+  const auto started = Clock::now();
+  int rounds = 0;
+  for (int round = 0; round < kRounds && Clock::now() - started < kBudget; ++round, ++rounds) {
+    SCOPED_TRACE("round " + std::to_string(round) + " (CSIM_CRASH_SEED=" + std::to_string(seed) + ")");
+    const std::string ns = "crash-" + std::to_string(round);
+    const std::string file = write_objects(files, ns);
+    const std::string out_path = files + "/" + ns + ".out";
+    int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(out_fd, 0);
+    agent::Command apply;
+    apply.argv = {"kubectl", "--kubeconfig", state.kubeconfig(), "--cache-dir", state.dir + "-kubectl-cache",
+                  "--request-timeout=20s", "apply", "-f", file};
+    apply.extra_env = {"HOME=" + e2e::tmp_root()};
+    auto kubectl = agent::start_process(apply, {-1, out_fd, out_fd});
+    close(out_fd);
+    ASSERT_TRUE(kubectl.is_ok()) << kubectl.status().message();
+
+    // The moment: after a random number of objects kubectl reported (0 = at once, while
+    // it is still reading discovery), plus up to 3 ms.
+    const size_t after = std::uniform_int_distribution<size_t>(0, kServices)(rng);
+    const auto jitter = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng));
+    const auto wait_until = Clock::now() + seconds(30);
+    while (count_created(read_file(out_path)) < after && !(*kubectl)->poll() && Clock::now() < wait_until)
+      std::this_thread::sleep_for(milliseconds(2));
+    std::this_thread::sleep_for(jitter);
+    auto pid = read_pid_file(state);
+    ASSERT_TRUE(pid.has_value());
+    const e2e::SandboxProbe probe = e2e::probe_sandbox(*pid);
+    EXPECT_FALSE(e2e::remains_of(probe).empty());  // the scan sees the live run
+    const bool kubectl_done_before = (*kubectl)->poll().has_value();
+    ASSERT_EQ(kill(*pid, SIGKILL), 0);
+    if (!(*kubectl)->wait_for(seconds(30))) (*kubectl)->stop(seconds(2));
+    const std::string output = read_file(out_path);
+    const std::set<std::string> created = reported_created(output);
+    std::cout << "round " << round << ": killed pid " << *pid << " after " << created.size() << " created (aimed at "
+              << after << (kubectl_done_before ? ", kubectl had finished" : "") << ")\n";
+
+    Outcome again = s.up();
+    ASSERT_EQ(again.code, 0) << again.all();
+    EXPECT_NE(again.out.find("# the previous csim (pid " + std::to_string(*pid) + ") ended without `csim down`"),
+              std::string::npos)
+        << again.out;
+    auto live = read_pid_file(state);
+    ASSERT_TRUE(live.has_value());
+
+    // Nothing of the dead run is left.
+    EXPECT_EQ(join(e2e::remains_of(probe)), "");
+    EXPECT_EQ(join(e2e::stray_processes(*live)), "");
+
+    // Every object kubectl was told is created is there.
+    Outcome got = s.kubectl({"get", "services", "-n", ns, "-o", "name"});
+    ASSERT_EQ(got.code, 0) << got.all();
+    std::set<std::string> present;
+    for (const auto& line : e2e::split(got.out, '\n')) present.insert(line);
+    if (created.count("namespace/" + ns)) {
+      EXPECT_EQ(s.kubectl({"get", "namespace", ns, "-o", "name"}).out, "namespace/" + ns + "\n");
+    }
+    std::vector<std::string> lost;
+    for (const auto& c : created)
+      if (c.rfind("service/", 0) == 0 && !present.count(c)) lost.push_back(c);
+    EXPECT_EQ(join(lost), "") << "kubectl said:\n" << output.substr(0, 2000);
+
+    // The config API agrees with the apiserver (kube-manager resynced), within a bound.
+    ConfigCheck check;
+    const auto resync_deadline = Clock::now() + kResyncLimit;
+    do {
+      check = check_config(s);
+      if (check.orphans.empty() && check.missing.empty()) break;
+      std::this_thread::sleep_for(milliseconds(500));
+    } while (Clock::now() < resync_deadline);
+    EXPECT_EQ(join(check.orphans), "") << "orphaned config objects";
+    EXPECT_EQ(join(check.missing), "") << "Services kube-manager did not resync within "
+                                       << std::chrono::duration_cast<seconds>(kResyncLimit).count() << " s";
+
+    // Next round on a smaller cluster; its kill may land while these are being deleted.
+    Outcome del = s.kubectl({"delete", "namespace", ns, "--ignore-not-found", "--wait=false"});
+    EXPECT_EQ(del.code, 0) << del.all();
+    if (::testing::Test::HasFatalFailure()) break;
+  }
+  EXPECT_EQ(rounds, kRounds) << "the time budget ran out";
+  Outcome bye = s.csim({"down"}, seconds(60));
+  EXPECT_EQ(bye.code, 0) << bye.all();
+  EXPECT_EQ(join(e2e::stray_processes(0)), "");
+}
+
+}  // namespace
+}  // namespace csim::daemon
