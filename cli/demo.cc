@@ -73,7 +73,9 @@ std::string check_reply(const sim::Reply& reply, const std::vector<nlohmann::jso
                         const sim::ExpectedCase& c) {
   if (!reply.error.empty()) return "no reply: " + reply.error;
   if (!c.service) {
-    return reply.status == 503 ? "" : "expected haproxy's 503, got " + std::to_string(reply.status);
+    return reply.status == c.status ? ""
+                                    : "expected haproxy's " + std::to_string(c.status) + ", got " +
+                                          std::to_string(reply.status);
   }
   if (reply.status != 200 || !reply.echo.is_object())
     return "expected 200 from " + *c.service + ", got " + std::to_string(reply.status);
@@ -123,11 +125,13 @@ int run_demo(const DemoOptions& options) {
     std::perror("csim demo: cannot create a state directory");
     return 1;
   }
-  std::printf("csim demo: %s\nstate directory: %s\n\n", options.file.c_str(), state_dir.c_str());
+  std::printf("csim demo: %s (%s semantics)\nstate directory: %s\n\n", options.file.c_str(),
+              options.semantics.c_str(), state_dir.c_str());
 
   sim::ClusterOptions cluster_options;
   cluster_options.state_dir = state_dir;
   cluster_options.csim_binary = options.csim_binary;
+  cluster_options.semantics = options.semantics;
   auto started = sim::Cluster::start(cluster_options);
   if (!started.is_ok()) {
     std::fprintf(stderr, "csim demo: the cluster did not start: %s\n", started.status().to_string().c_str());
@@ -178,7 +182,7 @@ int run_demo(const DemoOptions& options) {
 
   // Send the requests: first one retried until the data plane answers (bounded), then each once.
   auto services = cluster.store().list("Service", ns);
-  auto cases = sim::expected_cases(ingress);
+  auto cases = sim::expected_cases(ingress, options.semantics);
   std::vector<CaseResult> results;
   for (const auto& c : cases) results.push_back(run_case(cluster, address, services, c));
   narrator.reset();
@@ -190,7 +194,8 @@ int run_demo(const DemoOptions& options) {
   int failures = 0;
   for (const auto& r : results) {
     const bool ok = r.right == kRepeats;
-    std::string expected = r.expected.service ? *r.expected.service : "haproxy 503";
+    std::string expected =
+        r.expected.service ? *r.expected.service : "haproxy " + std::to_string(r.expected.status);
     std::printf("  %s  GET http://%s%s  ×%d → %d  expected %s (%s)\n", ok ? "ok  " : "FAIL",
                 (r.expected.host.empty() ? address : r.expected.host).c_str(), r.expected.path.c_str(),
                 kRepeats, r.status, expected.c_str(), r.expected.why.c_str());

@@ -14,6 +14,7 @@ struct DemoOptions {
   std::string file = "testdata/simple-fanout.yaml";
   std::string csim_binary;        // this program, for `echo-server` in pod namespaces
   bool narrate = true;            // print each hop as it happens
+  std::string semantics = "contrail";  // or "kubernetes" (docs/semantics.md)
   bool full_trace = false;        // print every hop of the trace, not only the path to haproxy
   std::string chrome_trace_path;  // also write the trace as Chrome trace events
   std::string json_trace_path;    // also write the trace tree as JSON

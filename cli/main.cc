@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kUsage = R"(csim: OpenContrail's Kubernetes Ingress path, simulated on one machine
 
 usage:
-  csim demo [FILE] [--quiet] [--full-trace] [--trace-json OUT] [--chrome-trace OUT]
+  csim demo [FILE] [--semantics contrail|kubernetes] [--quiet] [--full-trace] [--trace-json OUT] [--chrome-trace OUT]
         start the cluster, apply FILE (default testdata/simple-fanout.yaml), send real
         requests through haproxy, print the haproxy config and the trace; exit 0 only if
         every request was routed right
@@ -65,6 +65,12 @@ int demo_main(int argc, char** argv) {
     };
     if (arg == "--quiet") {
       options.narrate = false;
+    } else if (arg == "--semantics") {
+      options.semantics = value("--semantics");
+      if (options.semantics != "contrail" && options.semantics != "kubernetes") {
+        std::cerr << "csim demo: --semantics is contrail or kubernetes (got " << options.semantics << ")\n";
+        return 2;
+      }
     } else if (arg == "--full-trace") {
       options.full_trace = true;
     } else if (arg == "--trace-json") {

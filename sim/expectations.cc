@@ -36,14 +36,18 @@ std::optional<std::string> contrail_route(const nlohmann::json& ingress, const s
   return d.backend->service;
 }
 
-std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress) {
+std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress, const std::string& semantics_name) {
+  const auto mode = semantics::parse_semantics(semantics_name).value_or(semantics::Semantics::kContrail);
   std::vector<ExpectedCase> cases;
   const nlohmann::json spec = ingress.value("spec", nlohmann::json::object());
   bool any_host = false;
   auto add = [&](const std::string& host, const std::string& path, const std::string& why) {
     for (const auto& c : cases)
       if (c.host == host && c.path == path) return;
-    cases.push_back({host, path, contrail_route(ingress, host, path), why});
+    semantics::RouteDecision d = semantics::route(mode, ingress, host, path);
+    std::optional<std::string> service;
+    if (d.backend) service = d.backend->service;
+    cases.push_back({host, path, service, d.backend ? 200 : d.status, why});
   };
   const auto rules = spec.value("rules", nlohmann::json::array());
   for (size_t r = 0; r < rules.size(); ++r) {

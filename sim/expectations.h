@@ -19,7 +19,8 @@ namespace csim::sim {
 struct ExpectedCase {
   std::string host;     // Host header to send ("" = the address the request goes to)
   std::string path;
-  std::optional<std::string> service;  // the Service that must answer, or none → 503
+  std::optional<std::string> service;  // the Service that must answer, or none
+  int status = 200;     // 200 with a service; else 503 (contrail) or 404 (kubernetes)
   std::string why;      // "rule 0 path /qa.html", "no rule matches, no default backend"
 };
 
@@ -29,8 +30,11 @@ std::optional<std::string> contrail_route(const nlohmann::json& ingress, const s
                                           const std::string& path);
 
 // One case per (rule, path), plus probes that no rule matches (an unknown path, and an unknown
-// host when rules have hosts); each case's expectation comes from contrail_route().
-std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress);
+// host when rules have hosts); each case's expectation comes from the routing rules of
+// `semantics` ("contrail": contrail_route(); "kubernetes": semantics::route_kubernetes, where
+// an unmatched request gets 404 instead of 503).
+std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress,
+                                         const std::string& semantics = "contrail");
 
 // The Service (among `services`, Kubernetes Service objects) whose selector matches the
 // labels of the pod that answered; nullopt when none or several do.
