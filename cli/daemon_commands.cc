@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/http_client.h"
+#include "controller/rest/vnc_types.h"
 #include "daemon/agent_text.h"
 #include "daemon/config_client.h"
 #include "daemon/control_channel.h"
@@ -46,7 +47,7 @@ const char* const kDaemonUsage =
         send an HTTP request from the sandbox's external client (csim-ext)
   csim exec NAMESPACE -- CMD ARGS...  |  csim exec --list
         run a command in one of the sandbox's network namespaces
-  csim config get TYPE UUID|FQ:NAME  |  csim config list TYPE [--detail]
+  csim config get TYPE UUID|FQ:NAME  |  csim config list TYPE [--detail]  |  csim config types
         an object (or the list of a type) from the config API, as VNC JSON
   csim agent list  |  csim agent show NODE  [--json]
         the vrouter agents' introspection: service instances, their namespace, haproxy
@@ -546,15 +547,20 @@ int run_config(int argc, char** argv) {
       words.push_back(a);
     }
   }
-  if (words.empty()) return usage_error("config", "get or list?");
+  if (words.empty()) return usage_error("config", "get, list or types?");
   const std::string verb = words[0];
+  if (verb == "types") {
+    if (words.size() != 1) return usage_error("config", "usage: csim config types");
+    for (const auto& t : controller::vnc_types()) std::cout << t << "\n";
+    return 0;
+  }
   if (verb == "get") {
     if (words.size() != 3) return usage_error("config", "usage: csim config get TYPE UUID|FQ:NAME");
     if (detail) return usage_error("config", "--detail goes with `csim config list`");
   } else if (verb == "list") {
     if (words.size() != 2) return usage_error("config", "usage: csim config list TYPE [--detail]");
   } else {
-    return usage_error("config", "unknown verb '" + verb + "' (get, list)");
+    return usage_error("config", "unknown verb '" + verb + "' (get, list, types)");
   }
   // A bad type is refused before anything is asked (also when csim is not running).
   if (auto type = daemon::config_type(words[1]); !type.is_ok()) {

@@ -9,7 +9,7 @@
 //   csim status [--state-dir DIR] [--json]
 //   csim curl [--state-dir DIR] [--host H] [-X METHOD] [-H 'K: V'] [-d BODY] [-i] [--from NS] URL
 //   csim exec [--state-dir DIR] NAMESPACE -- CMD ARGS...   |   csim exec --list
-//   csim config get TYPE UUID|FQ:NAME | config list TYPE [--detail]   [--state-dir DIR]
+//   csim config get TYPE UUID|FQ:NAME | config list TYPE [--detail] | config types  [--state-dir DIR]
 //   csim agent list [--json] | agent show NODE [--json]                [--state-dir DIR]
 //
 // `csim config` and `csim agent` talk HTTP to the daemon's config API and introspection

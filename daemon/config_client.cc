@@ -1,5 +1,6 @@
 #include "daemon/config_client.h"
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -11,10 +12,33 @@ namespace {
 
 using nlohmann::json;
 
-std::string all_types() {
-  std::string s;
-  for (const auto& t : controller::vnc_types()) s += (s.empty() ? "" : ", ") + t;
-  return s;
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The known type closest to `word` (at most 2 edits away), or "".
+std::string closest_type(const std::string& word) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto& t : controller::vnc_types()) {
+    size_t d = edit_distance(word, t);
+    if (d < best_distance) {
+      best = t;
+      best_distance = d;
+    }
+  }
+  return best;
 }
 
 // The server's error message ({"error": {"message"}}), else the body's start.
@@ -83,11 +107,13 @@ core::Result<std::vector<std::string>> fq_name_parts(const std::string& id) {
 }  // namespace
 
 core::Result<std::string> config_type(const std::string& word) {
-  if (word.empty()) return core::invalid("which config type? (" + all_types() + ")");
+  if (word.empty()) return core::invalid("which config type? (`csim config types` lists them)");
   std::string hyphens = controller::type_from_field(word);
   if (controller::is_vnc_type(hyphens)) return hyphens;
   if (auto t = controller::type_of_collection(hyphens)) return *t;
-  return core::invalid("unknown config type \"" + word + "\"; the types are: " + all_types());
+  const std::string guess = closest_type(hyphens);
+  return core::invalid("unknown config type \"" + word + "\"" + (guess.empty() ? "" : " (did you mean " + guess + "?)") +
+                       "; `csim config types` lists them");
 }
 
 bool looks_like_uuid(const std::string& s) {

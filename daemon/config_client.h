@@ -29,7 +29,8 @@ struct ConfigEndpoint {
 };
 
 // "loadbalancer", "loadbalancers", "loadbalancer_pool" -> the type as the API spells it
-// ("loadbalancer-pool"). kInvalid naming the word and listing the types there are.
+// ("loadbalancer-pool"). kInvalid naming the word, with the closest type when one is at
+// most two edits away ("did you mean loadbalancer?").
 core::Result<std::string> config_type(const std::string& word);
 
 // True for 8-4-4-4-12 hex digits.

@@ -55,8 +55,12 @@ TEST(ConfigType, Spellings) {
   auto bad = config_type("loadbalancerz");
   ASSERT_FALSE(bad.is_ok());
   EXPECT_EQ(bad.status().code(), core::Code::kInvalid);
-  EXPECT_NE(bad.status().message().find("unknown config type \"loadbalancerz\"; the types are: "), std::string::npos);
-  EXPECT_NE(bad.status().message().find("loadbalancer-pool"), std::string::npos);
+  EXPECT_EQ(bad.status().message(),
+            "unknown config type \"loadbalancerz\" (did you mean loadbalancer?); `csim config types` lists them");
+  EXPECT_EQ(config_type("flux-capacitor").status().message(),
+            "unknown config type \"flux-capacitor\"; `csim config types` lists them");
+  EXPECT_NE(config_type("virtual_machine_interfaz").status().message().find("did you mean virtual-machine-interface?"),
+            std::string::npos);
   EXPECT_FALSE(config_type("").is_ok());
   EXPECT_FALSE(config_type("../etc").is_ok());
   EXPECT_TRUE(looks_like_uuid("78833635-915b-41b4-930d-84f91bf14b09"));

@@ -3,8 +3,11 @@
 // `csim` binary and the real kubectl. After each kill, `csim up` on the same state dir:
 //   - every object kubectl reported as created is there (`kubectl get`);
 //   - no config object is orphaned: every loadbalancer's annotations name a Service or
-//     Ingress that exists, and no two name the same one (`csim config list --detail`);
-//     every Service has its loadbalancer again (kube-manager resynced);
+//     Ingress that exists, and no two name the same one; every other object annotated
+//     with a Kubernetes object names one that exists; every interface belongs to a virtual
+//     machine or a loadbalancer; every instance-ip is on an interface
+//     (`csim config list TYPE --detail`); every Service has its loadbalancer again
+//     (kube-manager resynced);
 //   - nothing of the dead run is left: its outer process, any process in its sandbox's
 //     PID or mount namespace, any csim or haproxy process outside the live sandbox.
 // Each round ends by deleting its namespace, so the next kill may also land while
@@ -80,15 +83,31 @@ std::set<std::string> reported_created(const std::string& output) {
 
 size_t count_created(const std::string& output) { return reported_created(output).size(); }
 
-// The config API's loadbalancers against the apiserver's objects.
+// The config API against the apiserver's objects.
 struct ConfigCheck {
-  std::vector<std::string> orphans;  // loadbalancers naming what does not exist, or named twice
+  // Config objects that belong to nothing: loadbalancers (and anything else annotated with
+  // a Kubernetes kind, namespace and name) naming what does not exist or named twice,
+  // interfaces no virtual machine and no loadbalancer refers to, instance-ips on no
+  // existing interface.
+  std::vector<std::string> orphans;
   std::vector<std::string> missing;  // Services without a loadbalancer
 };
 
+std::string fq_text(const json& o) {
+  std::string s;
+  for (const auto& part : o.value("fq_name", json::array())) s += (s.empty() ? "" : ":") + part.get<std::string>();
+  return s;
+}
+
+std::set<std::string> ref_uuids(const json& o, const std::string& field) {
+  std::set<std::string> out;
+  for (const auto& r : o.value(field, json::array())) out.insert(r.value("uuid", ""));
+  return out;
+}
+
 ConfigCheck check_config(const e2e::Session& s) {
   ConfigCheck c;
-  Outcome objects = s.kubectl({"get", "services,ingresses", "--all-namespaces", "-o", "json"});
+  Outcome objects = s.kubectl({"get", "services,ingresses,pods", "--all-namespaces", "-o", "json"});
   json list = json::parse(objects.out, nullptr, false);
   if (objects.code != 0 || !list.is_object()) {
     c.orphans.push_back("kubectl get: " + objects.all().substr(0, 300));
@@ -99,26 +118,57 @@ ConfigCheck check_config(const e2e::Session& s) {
     const json meta = item.value("metadata", json::object());
     existing.insert(item.value("kind", "") + " " + meta.value("namespace", "") + "/" + meta.value("name", ""));
   }
-  Outcome lbs = s.csim({"config", "list", "loadbalancer", "--detail"});
-  json l = json::parse(lbs.out, nullptr, false);
-  if (lbs.code != 0 || !l.is_object()) {
-    c.orphans.push_back("csim config list loadbalancer --detail: " + lbs.all().substr(0, 300));
-    return c;
+  // type -> the objects of the config API (detail).
+  std::map<std::string, std::vector<json>> config;
+  for (const std::string type : {"loadbalancer", "virtual-machine-interface", "instance-ip", "virtual-machine"}) {
+    Outcome o = s.csim({"config", "list", type, "--detail"});
+    json l = json::parse(o.out, nullptr, false);
+    if (o.code != 0 || !l.is_object() || l.size() != 1) {
+      c.orphans.push_back("csim config list " + type + " --detail: " + o.all().substr(0, 300));
+      return c;
+    }
+    for (const auto& entry : l.begin().value()) config[type].push_back(entry.value(type, json::object()));
   }
-  std::map<std::string, std::string> owner_of;  // "Kind ns/name" -> lb uuid
-  for (const auto& entry : l.value("loadbalancers", json::array())) {
-    const json lb = entry.value("loadbalancer", json::object());
-    std::map<std::string, std::string> ann;
-    for (const auto& kv : lb.value("annotations", json::object()).value("key_value_pair", json::array()))
-      ann[kv.value("key", "")] = kv.value("value", "");
-    const std::string owner = ann["kind"] + " " + ann["namespace"] + "/" + ann["name"];
-    const std::string uuid = lb.value("uuid", "");
-    if (!existing.count(owner)) c.orphans.push_back("loadbalancer " + uuid + " names " + owner + ", which does not exist");
-    auto [it, fresh] = owner_of.emplace(owner, uuid);
-    if (!fresh) c.orphans.push_back("loadbalancers " + it->second + " and " + uuid + " both name " + owner);
+  std::map<std::string, std::string> lb_of;  // "Kind ns/name" -> lb uuid
+  std::set<std::string> interfaces_in_use;   // VMI uuids a loadbalancer or virtual machine refers to
+  for (const auto& [type, objs] : config) {
+    for (const auto& o : objs) {
+      std::map<std::string, std::string> ann;
+      for (const auto& kv : o.value("annotations", json::object()).value("key_value_pair", json::array()))
+        if (kv.value("value", json()).is_string()) ann[kv.value("key", "")] = kv["value"];
+      if (ann.count("kind") && ann.count("name")) {
+        const std::string owner = ann["kind"] + " " + ann["namespace"] + "/" + ann["name"];
+        if (!existing.count(owner))
+          c.orphans.push_back(type + " " + fq_text(o) + " names " + owner + ", which does not exist");
+        if (type == "loadbalancer") {
+          auto [it, fresh] = lb_of.emplace(owner, o.value("uuid", ""));
+          if (!fresh) c.orphans.push_back("loadbalancers " + it->second + " and " + o.value("uuid", "") + " both name " + owner);
+        }
+      }
+      if (type == "loadbalancer") {
+        for (const auto& u : ref_uuids(o, "virtual_machine_interface_refs")) interfaces_in_use.insert(u);
+      }
+    }
+  }
+  std::set<std::string> interfaces;
+  for (const auto& vmi : config["virtual-machine-interface"]) {
+    interfaces.insert(vmi.value("uuid", ""));
+    if (!ref_uuids(vmi, "virtual_machine_refs").empty()) interfaces_in_use.insert(vmi.value("uuid", ""));
+  }
+  for (const auto& vmi : config["virtual-machine-interface"]) {
+    if (!interfaces_in_use.count(vmi.value("uuid", "")))
+      c.orphans.push_back("virtual-machine-interface " + fq_text(vmi) +
+                          " belongs to nothing (no virtual machine, no loadbalancer refers to it)");
+  }
+  for (const auto& iip : config["instance-ip"]) {
+    bool on_interface = false;
+    for (const auto& u : ref_uuids(iip, "virtual_machine_interface_refs")) on_interface |= interfaces.count(u) > 0;
+    if (!on_interface)
+      c.orphans.push_back("instance-ip " + fq_text(iip) + " (" + iip.value("instance_ip_address", "") +
+                          ") is on no existing interface");
   }
   for (const auto& o : existing) {
-    if (o.rfind("Service ", 0) == 0 && !owner_of.count(o)) c.missing.push_back(o + " has no loadbalancer");
+    if (o.rfind("Service ", 0) == 0 && !lb_of.count(o)) c.missing.push_back(o + " has no loadbalancer");
   }
   return c;
 }
@@ -131,7 +181,7 @@ std::string join(const std::vector<std::string>& v, size_t max = 12) {
 }
 
 TEST(Crash, KillNineDuringApplyLosesNothing) {
-  const std::string csim = fs::absolute("daemon/csim_dev") /*TMP*/.string();
+  const std::string csim = fs::absolute("cli/csim").string();
   StateDir state{e2e::tmp_root() + "/crash-state"};
   fs::remove_all(state.dir);
   const std::string files = e2e::tmp_root() + "/crash-files";

@@ -90,7 +90,7 @@ bool haproxy_running() {
 class CsimUp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    csim_ = fs::absolute("daemon/csim_dev").string();
+    csim_ = fs::absolute("cli/csim").string();
     seed_ = fs::absolute("testdata/simple-fanout.yaml").string();
     state_ = StateDir{tmp_root() + "/csim-state"};
     fs::remove_all(state_.dir);
@@ -225,11 +225,16 @@ TEST_F(CsimUp, ApplyRouteAndInspect) {
   json echo = echo_body(qa);
   ASSERT_TRUE(echo.is_object()) << qa.out;
   EXPECT_EQ(echo.value("pod", "").rfind("qa-webserver-", 0), 0u) << qa.out;
+  // Both paths served (the dev pods may become ready a moment after the qa ones).
+  Outcome dev_ready = curl_until("http://" + external_ip_ + "/dev.html", "HTTP/1.1 200 OK\n");
+  ASSERT_EQ(dev_ready.out.rfind("HTTP/1.1 200 OK\n", 0), 0u) << dev_ready.all();
   Outcome dev = csim({"curl", "-i", "http://" + external_ip_ + "/dev.html"});
   ASSERT_EQ(dev.code, 0) << dev.all();
   EXPECT_EQ(dev.out.rfind("HTTP/1.1 200 OK\n", 0), 0u) << dev.out;
   EXPECT_NE(dev.out.find("\ncontent-type: application/json\n"), std::string::npos) << dev.out;
-  EXPECT_EQ(echo_body(dev).value("pod", "").rfind("dev-webserver-", 0), 0u) << dev.out;
+  const json dev_echo = echo_body(dev);
+  ASSERT_TRUE(dev_echo.is_object()) << dev.out;
+  EXPECT_EQ(dev_echo.value("pod", "").rfind("dev-webserver-", 0), 0u) << dev.out;
   Outcome nope = csim({"curl", "http://" + external_ip_ + "/nope"});
   EXPECT_EQ(nope.code, 0) << nope.all();
   EXPECT_EQ(nope.out.rfind("HTTP/1.1 503 ", 0), 0u) << nope.out;
@@ -355,7 +360,7 @@ TEST_F(CsimUp, DownLeavesNothingAndUpWorksAgain) {
 // With a token, both API servers want it (kubectl cannot send it over http://, so this is
 // for curl-like clients); the kubeconfig carries it.
 TEST(CsimUpToken, BothApisRequireTheToken) {
-  const std::string csim = fs::absolute("daemon/csim_dev").string();
+  const std::string csim = fs::absolute("cli/csim").string();
   StateDir state{tmp_root() + "/csim-token"};
   fs::remove_all(state.dir);
   const std::string token = "s3cret-token-for-tests";

@@ -230,6 +230,8 @@ core::Result<json> launch_daemon(const UpOptions& options) {
 
   auto lock = acquire_lock(state);
   if (!lock.is_ok()) return lock.status();
+  auto nodes = choose_nodes(state, options.nodes);
+  if (!nodes.is_ok()) return nodes.status();
   // Nobody holds the lock: whatever a previous daemon left is stale. A pid file means it
   // ended without `csim down` (killed, or the machine stopped).
   const auto previous_pid = read_pid_file(state);
@@ -238,8 +240,6 @@ core::Result<json> launch_daemon(const UpOptions& options) {
     if (access(path.c_str(), F_OK) == 0) stale.push_back(path);
     if (auto st = remove_if_exists(path); !st.is_ok()) return st;
   }
-  auto nodes = choose_nodes(state, options.nodes);
-  if (!nodes.is_ok()) return nodes.status();
 
   auto api = bind_listener(options.listen_address, options.api_port);
   if (!api.is_ok()) return core::unavailable("Kubernetes API: " + api.status().message() + " (--port)");

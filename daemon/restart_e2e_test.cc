@@ -83,7 +83,7 @@ bool haproxy_exe(const std::string& host_pid) {
 class Restart : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    csim_ = fs::absolute("daemon/csim_dev") /*TMP*/.string();
+    csim_ = fs::absolute("cli/csim").string();
     seed_ = fs::absolute("testdata/simple-fanout.yaml").string();
     StateDir state{e2e::tmp_root() + "/restart-state"};
     fs::remove_all(state.dir);
@@ -178,7 +178,12 @@ TEST_F(Restart, CommandsWithoutADaemonSayso) {
   // Bad input is refused before anything is asked.
   Outcome type = nobody.csim({"config", "get", "loadbalancerz", "x"});
   EXPECT_EQ(type.code, 1);
-  EXPECT_EQ(type.err.rfind("csim config: unknown config type \"loadbalancerz\"; the types are: ", 0), 0u) << type.err;
+  EXPECT_EQ(type.err,
+            "csim config: unknown config type \"loadbalancerz\" (did you mean loadbalancer?); `csim config types` "
+            "lists them\n");
+  Outcome types = nobody.csim({"config", "types"});
+  EXPECT_EQ(types.code, 0) << types.all();
+  EXPECT_NE(types.out.find("\nloadbalancer\nloadbalancer-healthmonitor\n"), std::string::npos) << types.out;
   EXPECT_EQ(nobody.csim({"config"}).code, 2);
   EXPECT_EQ(nobody.csim({"config", "get", "loadbalancer"}).code, 2);
   EXPECT_EQ(nobody.csim({"config", "drop", "loadbalancer"}).code, 2);
@@ -345,6 +350,14 @@ TEST_F(Restart, DownThenUpBringsTheSameClusterBack) {
   Outcome config = s().csim({"config", "list", "loadbalancer"});
   EXPECT_EQ(config.code, 1);
   EXPECT_NE(config.err.find("not running"), std::string::npos) << config.all();
+
+  // The cluster keeps its nodes.
+  Outcome other_nodes = s().up({"--nodes", "1"});
+  EXPECT_EQ(other_nodes.code, 2) << other_nodes.all();
+  EXPECT_EQ(other_nodes.err, "csim up: " + s().state().cluster_dir() + " holds a cluster of 2 nodes, not 1: leave "
+                             "--nodes out (or give 2), or use another --state-dir (or remove " +
+                             s().state().cluster_dir() + " to start afresh)\n");
+  EXPECT_FALSE(lock_is_held(s().state()));
 
   Outcome up = s().up();
   ASSERT_EQ(up.code, 0) << up.all();

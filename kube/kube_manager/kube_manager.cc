@@ -191,12 +191,15 @@ void KubeManager::resync() {
   resyncing_ = true;
   std::map<std::string, int> counts;
   std::map<std::string, std::set<std::string>> uids;  // kind -> uids in the store
+  std::vector<Key> failed;
   for (const auto& kind : watched_kinds()) {
     for (const auto& obj : store_.list(kind)) {
       const json& meta = obj["metadata"];
       Key key{kind, kind == "Namespace" ? "" : meta.value("namespace", ""), meta.value("name", "")};
       uids[kind].insert(meta.value("uid", ""));
-      finish(key, {}, reconcile(key, {}, /*cascade=*/false));
+      core::Status st = reconcile(key, {}, /*cascade=*/false);
+      if (!st.is_ok()) failed.push_back(key);
+      finish(key, {}, st);
       ++counts[kind];
     }
   }
@@ -225,6 +228,11 @@ void KubeManager::resync() {
   }
   for (const auto& vm : api_.list("virtual-machine")) sweep("virtual-machine", "Pod", vm);
   for (const auto& project : api_.list("project")) sweep("project", "Namespace", project);
+  // An orphan can hold what a live object needs (the apiserver reuses a deleted Service's
+  // clusterIP, whose instance-ip the orphan still holds): retry what failed, once the
+  // orphans are gone.
+  if (orphans > 0)
+    for (const auto& key : failed) finish(key, {}, reconcile(key, {}, /*cascade=*/false));
   resyncing_ = false;
 
   std::string summary = "resync: reconciled";
