@@ -157,13 +157,17 @@ TEST_P(SemanticsTest, EveryProbeIsAnsweredAsTheReferenceRouterDecides) {
   auto applied = cluster_->apply_file(file);
   ASSERT_TRUE(applied.is_ok()) << applied.status().to_string();
 
+  // Both ready before the first probe: no change of the data plane while probing.
+  for (const char* name : {"k8s-rules", "k8s-no-default"}) {
+    auto ready = cluster_->wait_ingress_ready("default", name, milliseconds(90000));
+    ASSERT_TRUE(ready.is_ok()) << name << ": " << ready.to_string();
+  }
+
   std::map<std::string, std::string> service_of_pod;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
   int probed = 0;
   for (const char* name : {"k8s-rules", "k8s-no-default"}) {
     SCOPED_TRACE(std::string("ingress ") + name + ", semantics " + GetParam());
-    auto ready = cluster_->wait_ingress_ready("default", name, milliseconds(90000));
-    ASSERT_TRUE(ready.is_ok()) << ready.to_string();
     auto ingress = cluster_->store().get("Ingress", "default", name);
     ASSERT_TRUE(ingress);
     const std::string config = cluster_->faithful_haproxy_config((*ingress)["metadata"]["uid"]);
