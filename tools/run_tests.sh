@@ -33,7 +33,7 @@ while IFS= read -r target; do
   else
     failed=$((failed + 1))
   fi
-done < <(bazel query 'tests(//...)' 2>/dev/null | sort)
+done < <(bazel query 'tests(//...) except attr(tags, manual, //...)' 2>/dev/null | sort)
 
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed"
