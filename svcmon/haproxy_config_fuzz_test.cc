@@ -18,7 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -419,6 +422,10 @@ TEST(HaproxyConfigFuzz, RealHaproxyAnswersAsTheReferenceRoutersDecide) {
       write_file(file, answer_with_backend_names(*runtime));
       auto proc = agent::start_process({{"haproxy", "-db", "-f", file}});
       ASSERT_TRUE(proc.is_ok()) << proc.status().to_string();
+      struct StopAtScopeEnd {  // also when an assertion returns early
+        agent::ChildProcess& p;
+        ~StopAtScopeEnd() { p.stop(std::chrono::seconds(2)); }
+      } stop_haproxy{**proc};
       bool up = false;
       for (int w = 0; w < 300 && !up && !(*proc)->poll(); ++w) {
         up = accepts(port);
@@ -449,7 +456,6 @@ TEST(HaproxyConfigFuzz, RealHaproxyAnswersAsTheReferenceRoutersDecide) {
                                    << d.why << "\n" << *text;
         }
       }
-      (*proc)->stop(std::chrono::seconds(2));
       ++ingresses;
       if (HasFailure()) return;
     }
