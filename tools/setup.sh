@@ -9,6 +9,7 @@ packages=(
   haproxy iproute2 nftables util-linux procps
   libboost-all-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev openssl        # TLS: the API server with --listen, HTTPS ingresses, test certificates
 )
 
 missing=()
