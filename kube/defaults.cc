@@ -1,5 +1,7 @@
 #include "kube/defaults.h"
 
+#include "kube/secret.h"
+
 namespace csim::kube {
 namespace {
 
@@ -23,8 +25,13 @@ void default_pod_spec(json& spec) {
 }  // namespace
 
 void apply_defaults(json& object) {
-  if (!object.is_object() || !object.contains("spec") || !object["spec"].is_object()) return;
+  if (!object.is_object()) return;
   const std::string kind = object.value("kind", "");
+  if (kind == "Secret") {
+    normalize_secret(object);
+    return;
+  }
+  if (!object.contains("spec") || !object["spec"].is_object()) return;
   json& spec = object["spec"];
   if (kind == "Service") {
     if (missing(spec, "type")) spec["type"] = "ClusterIP";

@@ -6,6 +6,7 @@
 //  - Pod spec (also a Deployment's template): restartPolicy "Always";
 //    containers[].ports[].protocol "TCP".
 //  - Deployment: spec.replicas 1.
+//  - Secret: type "Opaque"; stringData folded into data (kube/secret.h normalize_secret);
 //  - Ingress: none here (the old versions' pathType default is part of conversion).
 // A field that is present is never changed. Pure; thread-safe.
 #pragma once

@@ -7,6 +7,7 @@
 
 #include "kube/ingress_validation.h"
 #include "kube/kinds.h"
+#include "kube/secret.h"
 #include "kube/validation_rules.h"
 
 namespace csim::kube {
@@ -428,6 +429,8 @@ std::vector<FieldError> validate(const json& object) {
     validate_ingress_spec(object, e);
   } else if (kind == "Endpoints") {
     validate_endpoints(object, e);
+  } else if (kind == "Secret") {
+    validate_secret(object, e);
   }
   return e.take();
 }

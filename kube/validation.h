@@ -12,6 +12,7 @@
 //  - Pod and Deployment: containers (names, image, ports, env values), restartPolicy,
 //    Deployment replicas, selector (and that it matches the template's labels);
 //  - Endpoints: addresses and ports;
+//  - Secret: see kube/secret.h;
 //  - Ingress: see kube/ingress_validation.h.
 // Scalars of the wrong type (a label value `true` unquoted in YAML) are reported, not
 // coerced. Status is not validated. Pure; thread-safe.

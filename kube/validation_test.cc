@@ -196,7 +196,7 @@ TEST(ValidationTest, BadInputsTable) {
        {path0 + ".backend.resource: csim supports only Service backends (service.name and service.port)"}},
       {"unknown kind",
        [] { return json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}})"); },
-       {"kind: must be one of \"Namespace\", \"Node\", \"Service\", \"Endpoints\", \"Deployment\", "
+       {"kind: must be one of \"Namespace\", \"Node\", \"Secret\", \"Service\", \"Endpoints\", \"Deployment\", "
         "\"Pod\", \"Ingress\", \"Event\" (got \"ConfigMap\")"}},
       {"unknown apiVersion",
        [] { json o = v1_ingress(); o["apiVersion"] = "networking.k8s.io/v2"; return o; },
