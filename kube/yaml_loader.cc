@@ -116,8 +116,9 @@ std::string without_underscores(const std::string& s) {
 // Walks a yaml-cpp node tree into JSON, recording lines and collecting errors.
 class Walker {
  public:
-  Walker(const std::string& file, SourceMap& source, std::vector<std::string>& errors)
-      : file_(file), source_(source), errors_(errors) {}
+  Walker(const std::string& file, const std::string& field_prefix, SourceMap& source,
+         std::vector<std::string>& errors)
+      : file_(file), field_prefix_(field_prefix), source_(source), errors_(errors) {}
 
   json convert(const YAML::Node& node, std::vector<std::string>& path) {
     switch (node.Type()) {
@@ -154,6 +155,8 @@ class Walker {
   void error(int line, const std::vector<std::string>& path, const std::string& message) {
     std::string where = file_ + ":" + std::to_string(line) + ": ";
     std::string field = format_path(path);
+    if (!field_prefix_.empty())
+      field = field_prefix_ + (field.empty() || field[0] == '[' ? "" : ".") + field;
     errors_.push_back(where + (field.empty() ? "" : field + ": ") + message);
   }
 
@@ -203,6 +206,7 @@ class Walker {
   }
 
   const std::string& file_;
+  const std::string& field_prefix_;
   SourceMap& source_;
   std::vector<std::string>& errors_;
 };
@@ -247,14 +251,20 @@ LoadedObject load_node(const YAML::Node& node, const std::string& name,
   out.file = name;
   out.line = Walker::line(node);
   auto source = std::make_shared<SourceMap>(out.line);
-  Walker walker(name, *source, errors);
-  std::vector<std::string> path;
-  out.object = walker.convert(node, path);
+  out.object = yaml_node_to_json(node, name, "", *source, errors);
   out.source = std::move(source);
   return out;
 }
 
 }  // namespace
+
+json yaml_node_to_json(const YAML::Node& node, const std::string& file,
+                       const std::string& field_prefix, SourceMap& source,
+                       std::vector<std::string>& errors) {
+  Walker walker(file, field_prefix, source, errors);
+  std::vector<std::string> path;
+  return walker.convert(node, path);
+}
 
 void SourceMap::add(const std::vector<std::string>& segments, int line) {
   lines_.emplace(join_key(segments), line);

@@ -21,6 +21,10 @@
 
 #include "core/status.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace csim::kube {
 
 // Field path -> line, for one loaded object. Paths are written as validation writes
@@ -65,6 +69,16 @@ core::Result<std::vector<LoadedObject>> load_yaml_file(const std::string& path);
 // Same for YAML text; `name` stands for the file name in errors and LoadedObject::file.
 core::Result<std::vector<LoadedObject>> load_yaml_string(const std::string& text,
                                                          const std::string& name);
+
+// Converts one yaml-cpp node (a document, or a manifest embedded in another YAML file such
+// as a scenario) into JSON exactly as load_yaml_* convert documents. Records the line of
+// every field in `source` and appends one "file:line: field: message" error per problem,
+// where field is `field_prefix` followed by the path inside the node
+// ("apply[1].manifest.spec.rules[0]"; with an empty prefix and an empty path, the
+// "field: " part is left out).
+nlohmann::json yaml_node_to_json(const YAML::Node& node, const std::string& file,
+                                 const std::string& field_prefix, SourceMap& source,
+                                 std::vector<std::string>& errors);
 
 // How kubectl's decoder types one scalar. `tag` is yaml-cpp's: "?" for plain scalars,
 // "!" for quoted/block ones, or an explicit tag ("tag:yaml.org,2002:int"). kInvalid when

@@ -62,103 +62,6 @@ bool is_ipv4(const std::string& s) {
   return true;
 }
 
-// Converts an inline manifest's YAML into JSON the way kube/yaml_loader.h does (scalars
-// typed as kubectl types them, duplicate keys refused, "<<" merges), recording the line
-// of every field so that apply's errors point into the scenario file.
-class ManifestWalker {
- public:
-  ManifestWalker(kube::SourceMap& source, std::vector<std::string>& errors, const std::string& file,
-                 const std::string& field)
-      : source_(source), errors_(errors), file_(file), field_(field) {}
-
-  json convert(const YAML::Node& node, std::vector<std::string>& path) {
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
-        return nullptr;
-      case YAML::NodeType::Scalar: {
-        auto r = kube::yaml_scalar_to_json(node.Scalar(), node.Tag());
-        if (!r.is_ok()) {
-          error(line_of(node), path, r.status().message());
-          return node.Scalar();
-        }
-        return *r;
-      }
-      case YAML::NodeType::Sequence: {
-        json out = json::array();
-        size_t i = 0;
-        for (const auto& child : node) {
-          path.push_back(std::to_string(i++));
-          source_.add(path, line_of(child));
-          out.push_back(convert(child, path));
-          path.pop_back();
-        }
-        return out;
-      }
-      case YAML::NodeType::Map:
-        return convert_map(node, path);
-    }
-    return nullptr;
-  }
-
- private:
-  json convert_map(const YAML::Node& node, std::vector<std::string>& path) {
-    json out = json::object();
-    std::vector<YAML::Node> merges;
-    for (const auto& kv : node) {
-      const YAML::Node& key = kv.first;
-      if (!key.IsScalar()) {
-        error(line_of(key), path, "map keys must be scalars");
-        continue;
-      }
-      const std::string name = key.Scalar();
-      if (name == "<<" && key.Tag() == "?") {
-        merges.push_back(kv.second);
-        continue;
-      }
-      path.push_back(name);
-      if (out.contains(name)) {
-        error(line_of(key), path, "duplicate key (already set above)");
-      } else {
-        source_.add(path, line_of(key));
-        out[name] = convert(kv.second, path);
-      }
-      path.pop_back();
-    }
-    for (const auto& m : merges) {
-      std::vector<YAML::Node> sources;
-      if (m.IsMap()) sources.push_back(m);
-      if (m.IsSequence())
-        for (const auto& s : m) sources.push_back(s);
-      if (sources.empty()) error(line_of(m), path, "a merge key (<<) must refer to a mapping");
-      for (const auto& s : sources) {
-        if (!s.IsMap()) {
-          error(line_of(m), path, "a merge key (<<) must refer to a mapping");
-          continue;
-        }
-        json merged = convert_map(s, path);
-        for (auto it = merged.begin(); it != merged.end(); ++it)
-          if (!out.contains(it.key())) out[it.key()] = it.value();
-      }
-    }
-    return out;
-  }
-
-  void error(int line, const std::vector<std::string>& path, const std::string& message) {
-    std::string field = field_;
-    for (const auto& seg : path) {
-      const bool index = !seg.empty() && seg.find_first_not_of("0123456789") == std::string::npos;
-      field += index ? "[" + seg + "]" : "." + seg;
-    }
-    errors_.push_back(file_ + ":" + std::to_string(line) + ": " + field + ": " + message);
-  }
-
-  kube::SourceMap& source_;
-  std::vector<std::string>& errors_;
-  const std::string& file_;
-  std::string field_;
-};
-
 class Parser {
  public:
   explicit Parser(std::string file) : file_(std::move(file)) {
@@ -608,9 +511,8 @@ class Parser {
     out.line = line_of(e.value);
     auto source = std::make_shared<kube::SourceMap>(out.line);
     const size_t before = errors_.size();
-    ManifestWalker walker(*source, errors_, file_, field);
-    std::vector<std::string> path;
-    out.object = walker.convert(e.value, path);
+    // Converted as kube/yaml_loader.h converts manifests, so apply's errors point here.
+    out.object = kube::yaml_node_to_json(e.value, file_, field, *source, errors_);
     out.source = std::move(source);
     if (errors_.size() != before) return std::nullopt;
     // What the manifest loader requires of every object.
