@@ -394,6 +394,9 @@ class Parser {
     if (x.request.method == "HEAD" && x.response.service)
       error(line_of(node), field + ".response.service",
             "a HEAD answer has no body, so the answering pod is unknown: check the status only");
+    if (x.response.certificate && !x.request.https)
+      error(line_of(node), field + ".response.certificate",
+            "only an HTTPS request has a certificate: add scheme: https to the request");
     if (!has_request) error(line_of(node), field + ".request", "is required");
     if (!has_response) error(line_of(node), field + ".response", "is required");
     if (errors_.size() != before) return std::nullopt;
@@ -404,11 +407,16 @@ class Parser {
     if (!expect_map(r.value, r.line, field)) return;
     static const std::regex kName(R"(^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$)");
     static const std::regex kToken(R"(^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,20}$)");
-    for (const auto& e : entries(r.value, field, {"ingress", "host", "path", "method", "address"})) {
+    for (const auto& e : entries(r.value, field, {"ingress", "host", "path", "method", "address", "scheme"})) {
       const std::string f = field + "." + e.key;
       auto v = string_value(e, f);
       if (!v) continue;
-      if (e.key == "ingress") {
+      if (e.key == "scheme") {
+        if (*v != "http" && *v != "https")
+          error(e.line, f, "must be \"http\" (port 80, the default) or \"https\" (port 443); got " + in_quotes(*v));
+        else
+          req.https = *v == "https";
+      } else if (e.key == "ingress") {
         if (v->size() > 253 || !std::regex_match(*v, kName))
           error(e.line, f, "must be an Ingress name (lower-case letters, digits, '-' and '.')");
         else
@@ -440,7 +448,7 @@ class Parser {
   void read_response(const Entry& r, const std::string& field, Response& resp) {
     if (!expect_map(r.value, r.line, field)) return;
     static const std::regex kLabel(R"(^[a-z]([-a-z0-9]*[a-z0-9])?$)");
-    auto es = entries(r.value, field, {"status", "service", "unreachable"});
+    auto es = entries(r.value, field, {"status", "service", "unreachable", "certificate"});
     int status_line = r.line, unreachable_line = r.line;
     for (const auto& e : es) {
       const std::string f = field + "." + e.key;
@@ -454,6 +462,13 @@ class Parser {
           else
             resp.service = *v;
         }
+      } else if (e.key == "certificate") {
+        if (auto v = string_value(e, f)) {
+          if (v->size() > 253 || has_space_or_control(*v))
+            error(e.line, f, "must be a DNS name the served certificate is issued to (CN or subjectAltName)");
+          else
+            resp.certificate = *v;
+        }
       } else if (e.key == "unreachable") {
         unreachable_line = e.line;
         if (auto v = bool_value(e, f)) {
@@ -463,7 +478,7 @@ class Parser {
       }
     }
     if (es.empty() && r.value.size() == 0)
-      error(r.line, field, "needs status, service or unreachable");
+      error(r.line, field, "needs status, service, certificate or unreachable");
     if (resp.unreachable && (resp.status || resp.service))
       error(unreachable_line, field + ".unreachable", "excludes status and service (no answer has neither)");
     if (resp.service && resp.status && *resp.status != 200)

@@ -123,6 +123,21 @@ TEST_F(ParserTest, AValidScenarioBecomesItsSteps) {
   EXPECT_EQ(s.steps[4].del[0].objects.size(), 1u);
 }
 
+TEST_F(ParserTest, HttpsRequestsAndCertificates) {
+  auto r = parse(
+      "expect:\n"
+      "  - request: {scheme: https, host: foo.bar.com, path: /qa.html}\n"
+      "    response: {service: qa, certificate: foo.bar.com}\n"
+      "  - request: {scheme: http}\n"
+      "    response: {status: 503}\n");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const auto& x0 = r->steps[0].expect[0];
+  EXPECT_TRUE(x0.request.https);
+  EXPECT_EQ(x0.response.certificate, "foo.bar.com");
+  EXPECT_EQ(x0.describe(), "GET https://foo.bar.com/qa.html → 200 qa (certificate foo.bar.com)");
+  EXPECT_FALSE(r->steps[0].expect[1].request.https);
+}
+
 TEST_F(ParserTest, DefaultsNameFromTheFileAndServiceMeans200) {
   auto r = parse("expect:\n  - request: {path: /a}\n    response: {service: web}\n");
   ASSERT_TRUE(r.is_ok()) << r.status().message();
@@ -214,7 +229,8 @@ TEST_F(ParserTest, RequestErrors) {
   EXPECT_THAT(one("{method: \"GE T\"}"), HasSubstr(at(2) + "expect[0].request.method: must be an HTTP method"));
   EXPECT_THAT(one("{ingress: Web_1}"), HasSubstr(at(2) + "expect[0].request.ingress: must be an Ingress name"));
   EXPECT_THAT(one("{address: 10.1.2.300}"), HasSubstr(at(2) + "expect[0].request.address: must be an IPv4 address"));
-  EXPECT_THAT(one("{port: 80}"), HasSubstr(at(2) + "expect[0].request.port: unknown field (expected one of: ingress, host, path, method, address)"));
+  EXPECT_THAT(one("{port: 80}"), HasSubstr(at(2) + "expect[0].request.port: unknown field (expected one of: ingress, host, path, method, address, scheme)"));
+  EXPECT_THAT(one("{scheme: ftp}"), HasSubstr(at(2) + "expect[0].request.scheme: must be \"http\" (port 80, the default) or \"https\""));
   EXPECT_THAT(one("/qa.html"), HasSubstr(at(2) + "expect[0].request: must be a mapping"));
   EXPECT_THAT(errors("expect:\n  - response: {status: 200}\n"), HasSubstr(at(2) + "expect[0].request: is required"));
   EXPECT_THAT(errors("expect:\n  - request: {method: HEAD}\n    response: {service: web}\n"),
@@ -234,7 +250,10 @@ TEST_F(ParserTest, ResponseErrors) {
   EXPECT_THAT(one("{unreachable: false}"), HasSubstr(at(3) + "expect[0].response.unreachable: must be true"));
   EXPECT_THAT(one("{unreachable: maybe}"), HasSubstr(at(3) + "expect[0].response.unreachable: must be true or false"));
   EXPECT_THAT(one("{service: web, status: 503}"), HasSubstr(at(3) + "expect[0].response.status: must be 200 with a service"));
-  EXPECT_THAT(one("{}"), HasSubstr(at(3) + "expect[0].response: needs status, service or unreachable"));
+  EXPECT_THAT(one("{}"), HasSubstr(at(3) + "expect[0].response: needs status, service, certificate or unreachable"));
+  EXPECT_THAT(one("{certificate: foo.bar.com}"),
+              HasSubstr(at(2) + "expect[0].response.certificate: only an HTTPS request has a certificate"));
+  EXPECT_THAT(one("{certificate: \"foo bar\"}"), HasSubstr(at(3) + "expect[0].response.certificate: must be a DNS name"));
   EXPECT_THAT(one(""), HasSubstr(at(3) + "expect[0].response: must not be empty (a mapping)"));
   EXPECT_THAT(errors("expect:\n  - request: {}\n    response: {status: 200}\n    repeat: 0\n"),
               HasSubstr(at(4) + "expect[0].repeat: must be an integer from 1 to 100 (got \"0\")"));

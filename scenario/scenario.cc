@@ -3,7 +3,7 @@
 namespace csim::scenario {
 
 std::string Request::describe() const {
-  std::string out = method + " " + host + path;
+  std::string out = method + " " + (https ? "https://" : "") + host + path;
   if (!ingress.empty()) out += " (ingress " + ingress + ")";
   if (!address.empty()) out += " to " + address;
   return out;
@@ -13,6 +13,7 @@ std::string Response::describe() const {
   if (unreachable) return "no answer";
   std::string out = std::to_string(status.value_or(200));
   if (service) out += " " + *service;
+  if (certificate) out += " (certificate " + *certificate + ")";
   return out;
 }
 

@@ -30,8 +30,12 @@ struct Request {
   // Where to send it: "" = the Ingress's external IP, or its VIP when it has none; else
   // an IPv4 address that must be one of the Ingress's addresses.
   std::string address;
+  // HTTPS to port 443 (TLS with SNI = the Host header without a port, no verification)
+  // instead of HTTP to port 80.
+  bool https = false;
 
-  // "GET foo.bar.com/qa.html" ("GET /qa.html" without a host).
+  // "GET foo.bar.com/qa.html" ("GET /qa.html" without a host; "GET https://foo.bar.com/qa.html"
+  // over HTTPS).
   std::string describe() const;
 };
 
@@ -40,8 +44,11 @@ struct Response {
   std::optional<int> status;           // exact HTTP status; 200 when only `service` is given
   std::optional<std::string> service;  // the Service whose pod must answer
   bool unreachable = false;            // no HTTP answer at all (refused, no route, timeout)
+  // HTTPS only: a DNS name the certificate the server presented must be issued to (its
+  // subject CN or one of its subjectAltNames).
+  std::optional<std::string> certificate;
 
-  // "200 qa-webserver", "503", "200", "no answer".
+  // "200 qa-webserver", "503", "200", "no answer", "200 qa-webserver (certificate foo.bar.com)".
   std::string describe() const;
   // True when a pod (a backend) must answer: status 200 or a service.
   bool wants_backend() const;

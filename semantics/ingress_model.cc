@@ -126,6 +126,20 @@ IngressModel ingress_model(const json& input) {
   else if (const json* b = child(*spec, "backend"); b != nullptr)
     model.default_backend = backend_ref(*b);
 
+  if (const json* tls = child(*spec, "tls"); tls != nullptr && tls->is_array()) {
+    for (const json& entry : *tls) {
+      IngressTls t;
+      t.secret = string_at(entry, "secretName");
+      if (t.secret.empty()) continue;  // kube-manager skips it too
+      const json* hosts = child(entry, "hosts");
+      t.all_hosts = hosts == nullptr || !hosts->is_array();
+      if (!t.all_hosts)
+        for (const json& h : *hosts)
+          if (h.is_string()) t.hosts.push_back(h.get<std::string>());
+      model.tls.push_back(std::move(t));
+    }
+  }
+
   const json* rules = child(*spec, "rules");
   if (rules == nullptr || !rules->is_array()) return model;
   for (size_t r = 0; r < rules->size(); ++r) {

@@ -60,6 +60,13 @@ struct IngressRule {
   std::string field() const;  // "spec.rules[0]"
 };
 
+// One entry of spec.tls[] that names a Secret.
+struct IngressTls {
+  std::vector<std::string> hosts;  // as written
+  bool all_hosts = false;          // no `hosts` field: Contrail's pseudo-host "ALL"
+  std::string secret;              // secretName
+};
+
 struct IngressModel {
   std::string name;
   std::string ns = "default";  // metadata.namespace, "default" when absent
@@ -67,6 +74,7 @@ struct IngressModel {
   std::optional<BackendRef> default_backend;  // spec.defaultBackend (or spec.backend)
   std::string ingress_class_annotation;  // metadata.annotations[kubernetes.io/ingress.class]
   std::string ingress_class_name;        // spec.ingressClassName
+  std::vector<IngressTls> tls;           // spec.tls[] entries with a secretName
 
   // Every path of every rule, in spec order (pointers into `rules`).
   std::vector<const IngressPath*> paths() const;

@@ -1,5 +1,7 @@
 #include "semantics/route.h"
 
+#include <set>
+
 #include "semantics/match.h"
 
 namespace csim::semantics {
@@ -182,6 +184,35 @@ RouteDecision route(Semantics semantics, const nlohmann::json& ingress,
                     std::string_view host_header, std::string_view path) {
   return semantics == Semantics::kContrail ? route_contrail(ingress, host_header, path)
                                            : route_kubernetes(ingress, host_header, path);
+}
+
+HttpsView https_view(const IngressModel& ingress) {
+  HttpsView view;
+  view.model = ingress;
+  view.model.rules.clear();
+  std::set<std::string> tls_hosts;
+  bool all = false;
+  for (const auto& t : ingress.tls) {
+    all |= t.all_hosts;
+    tls_hosts.insert(t.hosts.begin(), t.hosts.end());
+  }
+  bool any = false;
+  for (const auto& rule : ingress.rules) {
+    IngressRule kept = rule;
+    kept.paths.clear();
+    bool had_backend = false;
+    for (const auto& p : rule.paths) {
+      if (!p.backend) continue;
+      had_backend = true;
+      const bool virtual_host = !rule.host.empty() && tls_hosts.count(rule.host);
+      if (virtual_host || (p.path && all)) kept.paths.push_back(p);
+    }
+    any |= !kept.paths.empty();
+    if (!kept.paths.empty() || !had_backend) view.model.rules.push_back(std::move(kept));
+  }
+  if (!all) view.model.default_backend.reset();
+  view.has_https = any || view.model.default_backend.has_value();
+  return view;
 }
 
 }  // namespace csim::semantics

@@ -23,7 +23,7 @@
 //   Prefix at equal length, then spec order. No match: spec.defaultBackend, else 404.
 //
 // Both routers assume that every Service exists (lint.h reports missing ones) and model
-// the HTTP (port 80) frontend. `path` is the request target; its query string is dropped.
+// the HTTP (port 80) frontend; https_view() gives what the HTTPS (443) frontend serves. `path` is the request target; its query string is dropped.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -76,6 +76,19 @@ RouteDecision route_kubernetes(const nlohmann::json& ingress, std::string_view h
                                std::string_view path);
 RouteDecision route(Semantics semantics, const nlohmann::json& ingress,
                     std::string_view host_header, std::string_view path);
+
+// The part of an Ingress its HTTPS (port 443, TLS-terminating) frontend routes, under both
+// semantics: kube-manager gives a path an HTTPS copy (contrail-reference.md §1.4) when its
+// rule's host is one of spec.tls[].hosts, or when it has a path and a spec.tls entry
+// without hosts exists ("ALL"); the default backend gets one when "ALL" exists. Rules left
+// with no path are dropped, except rules that had no backend at all (they still own their
+// host under the Kubernetes semantics, on both ports). An Ingress without spec.tls has no
+// HTTPS frontend: `has_https` is false.
+struct HttpsView {
+  bool has_https = false;
+  IngressModel model;
+};
+HttpsView https_view(const IngressModel& ingress);
 
 // The same on an already-read model (the lint probes one Ingress many times).
 RouteDecision route_contrail(const IngressModel& ingress, std::string_view host_header,

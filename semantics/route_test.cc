@@ -366,3 +366,35 @@ TEST(Route, KubernetesHostRules) {
 
 }  // namespace
 }  // namespace csim::semantics
+
+namespace csim::semantics {
+namespace {
+
+TEST(HttpsView, TlsHostsAndAllDecideWhat443Serves) {
+  json ing = ingress({rule("foo.com", {entry("/a", "Exact", "foo")}),
+                      rule("bar.com", {entry("/b", "Exact", "bar")}),
+                      rule("", {entry("/c", "Exact", "c")})},
+                     "fallback");
+  // Only foo.com is covered: its rule alone, no default backend.
+  ing["spec"]["tls"] = json::array({{{"hosts", {"foo.com"}}, {"secretName", "foo"}}});
+  auto only_foo = https_view(ingress_model(ing));
+  ASSERT_TRUE(only_foo.has_https);
+  ASSERT_EQ(only_foo.model.rules.size(), 1u);
+  EXPECT_EQ(only_foo.model.rules[0].host, "foo.com");
+  EXPECT_FALSE(only_foo.model.default_backend);
+  EXPECT_EQ(route_contrail(only_foo.model, "bar.com", "/b").status, kStatusContrailNoBackend);
+  EXPECT_EQ(route_contrail(only_foo.model, "foo.com", "/a").backend->service, "foo");
+
+  // An entry without hosts ("ALL") covers every rule with a path, and the default backend.
+  ing["spec"]["tls"].push_back({{"secretName", "wild"}});
+  auto all = https_view(ingress_model(ing));
+  EXPECT_EQ(all.model.rules.size(), 3u);
+  EXPECT_TRUE(all.model.default_backend);
+  EXPECT_EQ(route_kubernetes(all.model, "bar.com", "/b").backend->service, "bar");
+
+  ing["spec"].erase("tls");
+  EXPECT_FALSE(https_view(ingress_model(ing)).has_https);
+}
+
+}  // namespace
+}  // namespace csim::semantics
