@@ -95,6 +95,22 @@ bool rendered_acl(const std::vector<std::string>& w) {
 // Server options the renderer uses after "<name> <ip>:<port>".
 const std::set<std::string> kServerOptions = {"weight", "check", "inter", "fall", "rise", "cookie"};
 
+// A certificate file the agent wrote: <instance_dir>/<name>.pem, the name of
+// [A-Za-z0-9._-] without a leading '.'.
+bool certificate_in(const std::string& path, const std::string& instance_dir) {
+  if (instance_dir.empty() || instance_dir[0] != '/') return false;
+  if (path.size() <= instance_dir.size() + 1 ||
+      path.compare(0, instance_dir.size(), instance_dir) != 0 || path[instance_dir.size()] != '/')
+    return false;
+  const std::string name = path.substr(instance_dir.size() + 1);
+  if (name.size() < 5 || name[0] == '.' || name.compare(name.size() - 4, 4, ".pem") != 0)
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
 core::Status refuse(int line_no, const std::string& why) {
   return core::invalid("haproxy_config line " + std::to_string(line_no) + ": " + why);
 }
@@ -238,15 +254,37 @@ core::Result<HaproxyRuntimeConfig> derive_haproxy_runtime_config(const std::stri
       if (words.size() < 2 || !parse_ip_port(words[1], &b)) {
         return refuse(line_no, "bind address must be <IPv4>:<port>");
       }
+      bool no_sslv3 = false;
+      size_t crts = 0;
       for (size_t i = 2; i < words.size(); ++i) {
-        if (words[i] == "ssl" || words[i].rfind("crt", 0) == 0) {
-          return refuse(line_no,
-                        "TLS listeners (" + words[1] +
-                            " ssl crt__<ns>__<secret>) need the Kubernetes secret's certificate, "
-                            "which csim's agent does not fetch yet");
+        const std::string& w = words[i];
+        if (w == "ssl" && !b.ssl) {
+          b.ssl = true;
+        } else if (w == "no-sslv3" && !no_sslv3) {
+          no_sslv3 = true;
+        } else if (w == "crt") {
+          if (i + 1 >= words.size() || !certificate_in(words[i + 1], paths.instance_dir)) {
+            return refuse(line_no, "bind " + words[1] +
+                                       ": crt must name a .pem file directly in this "
+                                       "instance's directory" +
+                                       (paths.instance_dir.empty() ? std::string(" (none given)")
+                                                                   : " " + paths.instance_dir));
+          }
+          ++i;
+          ++crts;
+        } else if (w.rfind("crt__", 0) == 0) {
+          return refuse(line_no, "bind " + words[1] + ": certificate token '" + w +
+                                     "' was not replaced by a certificate file (the agent "
+                                     "resolves crt__<ns>__<secret> from the Kubernetes Secret "
+                                     "when it has a TLS secret source)");
+        } else {
+          return refuse(line_no, "unexpected bind option '" + w + "'");
         }
-        return refuse(line_no, "unexpected bind option '" + words[i] + "'");
       }
+      if (b.ssl && crts == 0)
+        return refuse(line_no, "bind " + words[1] + ": ssl without a certificate");
+      if (!b.ssl && (crts > 0 || no_sslv3))
+        return refuse(line_no, "bind " + words[1] + ": crt and no-sslv3 need 'ssl'");
       out.binds.push_back(b);
     }
     if (kw == "server") {

@@ -21,9 +21,13 @@
 // svcmon/kubernetes_routing.h: the acls `req.fhdr(host),field(1,:),lower -m str|reg ...`
 // and `path_reg '<regex>'` with single-quoted regexes, and the no-match backend's
 // `http-request return status 404 default-errorfiles`); `bind` and `server` addresses must
-// be IPv4:port. Anything else is refused with the line number. TLS binds (`ssl crt__...`)
-// need certificates fetched from Kubernetes secrets, which csim does not do yet: refused
-// with a clear message. Pure function, any thread.
+// be IPv4:port. Anything else is refused with the line number.
+//
+// TLS binds: svc-monitor's `ssl crt__<ns>__<secret> ... no-sslv3` tokens are replaced by
+// the agent first (agent/haproxy_tls.h: `crt <instance dir>/<ns>__<secret>.pem`); here a
+// bind accepts exactly `ssl`, one or more `crt <path>` where the path is a .pem file
+// directly in paths.instance_dir, and `no-sslv3`. A `crt__` token left in the text is
+// refused (nobody resolved it). Pure function, any thread.
 #pragma once
 
 #include <string>
@@ -36,11 +40,13 @@ namespace csim::agent {
 struct HaproxyRuntimePaths {
   std::string stats_socket;  // path written in the config for the stats socket
   std::string admin_socket;  // path of the admin socket (expose-fd listeners)
+  std::string instance_dir;  // absolute; `crt` files must be directly in it ("" = no TLS bind)
 };
 
 struct HaproxyBind {
   std::string ip;
   int port = 0;
+  bool ssl = false;  // TLS terminated here (`ssl crt ...`)
   bool operator==(const HaproxyBind&) const = default;
 };
 

@@ -54,7 +54,8 @@ const char* kContrail =
     "\n";
 
 const HaproxyRuntimePaths kPaths{"/s/loadbalancer/haproxy/LB/haproxy.sock",
-                                 "/s/loadbalancer/haproxy/LB/haproxy-admin.sock"};
+                                 "/s/loadbalancer/haproxy/LB/haproxy-admin.sock",
+                                 "/s/loadbalancer/haproxy/LB"};
 
 TEST(HaproxyRuntimeConfig, AdaptsContrailsTextAndListsEveryChange) {
   auto r = derive_haproxy_runtime_config(kContrail, kPaths, 20000);
@@ -125,6 +126,29 @@ TEST(HaproxyRuntimeConfig, AcceptsTheKubernetesSemanticsLines) {
   EXPECT_EQ(r->text.substr(r->text.find("frontend L1")), text.substr(text.find("frontend L1")));
 }
 
+TEST(HaproxyRuntimeConfig, AcceptsTlsBindsWithCertificatesInTheInstanceDirectory) {
+  std::string text =
+      "global\n\tstats socket /x mode 0666 level user\n\n"
+      "frontend L1\n\tbind 10.47.255.248:80 \n\tmode http\n\n"
+      "frontend L2\n"
+      "\tbind 10.47.255.248:443 ssl crt /s/loadbalancer/haproxy/LB/default__a-tls.pem "
+      "crt /s/loadbalancer/haproxy/LB/default__b.tls.pem no-sslv3\n"
+      "\tmode http\n\n";
+  auto r = derive_haproxy_runtime_config(text, kPaths, 20000);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->text.substr(r->text.find("frontend L1")), text.substr(text.find("frontend L1")))
+      << "the TLS bind is kept as written";
+  ASSERT_EQ(r->binds.size(), 2u);
+  EXPECT_EQ(r->binds[0], (HaproxyBind{"10.47.255.248", 80, false}));
+  EXPECT_EQ(r->binds[1], (HaproxyBind{"10.47.255.248", 443, true}));
+
+  // Without an instance directory no certificate file is acceptable.
+  auto none = derive_haproxy_runtime_config(text, {"/x", "/y"}, 20000);
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_NE(none.status().message().find("(none given)"), std::string::npos)
+      << none.status().message();
+}
+
 TEST(HaproxyRuntimeConfig, RefusesWhatSvcMonitorNeverRenders) {
   struct Case {
     std::string text;
@@ -136,7 +160,30 @@ TEST(HaproxyRuntimeConfig, RefusesWhatSvcMonitorNeverRenders) {
       {"global\nbackend b\n\toption external-check\n", "external checks"},
       {"global\nfrontend f\n\tbind /run/x.sock\n", "bind address must be <IPv4>:<port>"},
       {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt__default__secret1 no-sslv3\n",
-       "TLS listeners"},
+       "certificate token 'crt__default__secret1' was not replaced"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /etc/shadow no-sslv3\n",
+       "crt must name a .pem file directly in this instance's directory /s/loadbalancer"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /s/loadbalancer/haproxy/LB/../x.pem\n",
+       "crt must name"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /s/loadbalancer/haproxy/LB/sub/x.pem\n",
+       "crt must name"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /s/loadbalancer/haproxy/LB/.x.pem\n",
+       "crt must name"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /s/loadbalancer/haproxy/LB/x.key\n",
+       "crt must name"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt\n", "crt must name"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl no-sslv3\n", "ssl without a certificate"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 crt /s/loadbalancer/haproxy/LB/x.pem\n",
+       "need 'ssl'"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 no-sslv3\n", "need 'ssl'"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl ssl crt /s/loadbalancer/haproxy/LB/x.pem\n",
+       "unexpected bind option 'ssl'"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /s/loadbalancer/haproxy/LB/x.pem "
+       "ca-file /etc/shadow\n",
+       "unexpected bind option 'ca-file'"},
+      {"global\nfrontend f\n\tbind 10.0.0.1:443 ssl crt /s/loadbalancer/haproxy/LB/x.pem "
+       "crt-list /s/loadbalancer/haproxy/LB/x.pem\n",
+       "unexpected bind option 'crt-list'"},
       {"global\nfrontend f\n\tacl a hdr(host) -f /etc/shadow\n", "only host and path acls"},
       {"global\nfrontend f\n\tacl a req.fhdr(host),field(1,:),lower -m str -f /etc/shadow\n",
        "only host and path acls"},

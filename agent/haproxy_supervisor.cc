@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "agent/haproxy_tls.h"
 #include "agent/names.h"
 
 namespace csim::agent {
@@ -167,7 +168,17 @@ unsigned long nofile_hard_limit() {
 
 void to_json(nlohmann::json& j, const HaproxyStatus& s) {
   nlohmann::json binds = nlohmann::json::array();
-  for (const auto& b : s.binds) binds.push_back(b.ip + ":" + std::to_string(b.port));
+  for (const auto& b : s.binds)
+    binds.push_back(b.ip + ":" + std::to_string(b.port) + (b.ssl ? " ssl" : ""));
+  nlohmann::json certificates = nlohmann::json::array();
+  for (const auto& c : s.certificates)
+    certificates.push_back({{"container", c.container},
+                            {"secret", c.secret},
+                            {"file", c.file},
+                            {"subject_cn", c.leaf.subject_cn},
+                            {"sans", c.leaf.sans},
+                            {"not_after", c.leaf.not_after},
+                            {"sha256", c.leaf.sha256}});
   j = {{"lb", s.lb_uuid},
        {"namespace", s.netns},
        {"state", s.state},
@@ -176,6 +187,7 @@ void to_json(nlohmann::json& j, const HaproxyStatus& s) {
        {"adaptations", s.adaptations},
        {"warnings", s.warnings},
        {"binds", binds},
+       {"certificates", certificates},
        {"dir", s.dir},
        {"conf", s.conf_path},
        {"contrail_conf", s.contrail_conf_path},
@@ -196,7 +208,9 @@ struct HaproxySupervisor::Instance {
   std::string admin_connect;  // for -x (a plain path, relative to the cwd when long)
   std::string connect_path;   // what connect() uses (may go through /proc/self/fd)
   int dir_fd = -1;
-  HaproxyRuntimeConfig runtime;  // of the serving process
+  HaproxyRuntimeConfig runtime;             // of the serving process
+  std::map<std::string, std::string> pems;  // PEM file name -> bytes, as the process loaded them
+  std::string serving_state;                // "started" or "reloaded": how the process came
   std::unique_ptr<ChildProcess> process;
   std::vector<std::unique_ptr<ChildProcess>> draining;
   HaproxyStatus status;
@@ -370,54 +384,145 @@ core::Result<HaproxyStatus> HaproxySupervisor::apply(const HaproxyInstanceSpec& 
                           ? inst.socket_path
                           : "/proc/self/fd/" + std::to_string(inst.dir_fd) + "/haproxy.sock";
 
+  // TLS: each crt__<ns>__<secret> token -> the Secret -> checked PEM -> crt <file>.
+  std::string text = spec.contrail_config;
+  std::map<std::string, std::string> pems;
+  std::vector<HaproxyCertificate> certificates;
+  std::vector<std::string> tls_adaptations, tls_errors;
+  if (text.find("crt__") != std::string::npos) {
+    auto rewrite =
+        rewrite_tls_binds(text, [&](const std::string& container) -> core::Result<std::string> {
+          auto c = parse_tls_container(container);
+          if (!c.is_ok()) return c.status();
+          const std::string secret_name = "Secret " + c->secret();
+          if (!options_.tls_secrets)
+            return core::unavailable("the agent has no TLS secret source to read " + secret_name);
+          auto secret = options_.tls_secrets(c->ns, c->name);
+          if (!secret.is_ok()) {
+            const std::string& m = secret.status().message();
+            if (m.find(c->secret()) != std::string::npos) return secret.status();
+            return core::Status(secret.status().code(), secret_name + ": " + m);
+          }
+          auto checked = check_tls_secret(*secret, secret_name);
+          if (!checked.is_ok()) return checked.status();
+          const std::string file = pem_file_name(*c);
+          pems[file] = std::move(checked->pem_bundle);
+          certificates.push_back({container, c->secret(), inst.dir + "/" + file, checked->leaf});
+          return inst.dir + "/" + file;
+        });
+    text = std::move(rewrite.text);
+    tls_adaptations = std::move(rewrite.adaptations);
+    tls_errors = std::move(rewrite.errors);
+  }
+  std::string tls_error;
+  for (const auto& e : tls_errors) tls_error += (tls_error.empty() ? "" : "\n") + e;
+
   auto runtime = derive_haproxy_runtime_config(
-      spec.contrail_config, {inst.socket_in_conf, inst.admin_in_conf}, nofile_hard_limit());
-  if (!runtime.is_ok()) return fail(runtime.status());
+      text, {inst.socket_in_conf, inst.admin_in_conf, inst.dir}, nofile_hard_limit());
+  if (!runtime.is_ok()) {
+    if (tls_error.empty()) return fail(runtime.status());
+    return fail(
+        core::Status(runtime.status().code(), runtime.status().message() + "\n" + tls_error));
+  }
+  runtime->adaptations.insert(runtime->adaptations.end(), tls_adaptations.begin(),
+                              tls_adaptations.end());
   if (inst.socket_in_conf != inst.socket_path) {
     runtime->adaptations.push_back("stats socket path relative to the instance directory (" +
                                    inst.socket_path + " is longer than a unix socket path may be)");
   }
   const bool running = inst.process != nullptr;
-  if (running && runtime->text == inst.runtime.text) {
+  if (running && runtime->text == inst.runtime.text && pems == inst.pems) {
     if (auto st = write_file_atomic(inst.status.contrail_conf_path, spec.contrail_config);
         !st.is_ok())
       return fail(st);
-    inst.status.error.clear();
-    return inst.status;  // unchanged
+    // Unchanged. Back to the config that serves after a failed update: serving again.
+    inst.status.changed = inst.status.state == "failed";
+    inst.status.state = inst.serving_state;
+    inst.status.error = tls_error;
+    inst.status.certificates = certificates;
+    return inst.status;
   }
 
   if (auto st = write_file_atomic(inst.status.contrail_conf_path, spec.contrail_config);
       !st.is_ok())
     return fail(st);
+
+  if (!running && runtime->binds.empty()) {
+    // Nothing to listen on yet: start haproxy when the first frontend arrives.
+    if (auto st = write_file_atomic(inst.conf_path, runtime->text); !st.is_ok()) return fail(st);
+    inst.status.changed = inst.status.state != "waiting";
+    inst.status.state = "waiting";
+    inst.status.error = tls_error;
+    inst.status.pid = 0;
+    inst.status.adaptations = runtime->adaptations;
+    inst.status.binds.clear();
+    inst.status.certificates = certificates;
+    return inst.status;
+  }
+
+  // Certificates first (haproxy -c reads them); put the previous ones back on failure.
+  auto restore_pems = [&] {
+    for (const auto& [file, bytes] : pems) {
+      auto old = inst.pems.find(file);
+      if (old == inst.pems.end()) {
+        unlink((inst.dir + "/" + file).c_str());
+      } else if (old->second != bytes) {
+        write_private_file(inst.dir, file, old->second);
+      }
+    }
+  };
+  for (const auto& [file, bytes] : pems) {
+    auto old = inst.pems.find(file);
+    if (old != inst.pems.end() && old->second == bytes) continue;
+    if (auto st = write_private_file(inst.dir, file, bytes); !st.is_ok()) {
+      restore_pems();
+      return fail(st);
+    }
+  }
   const std::string candidate = inst.conf_path + ".new";
-  if (auto st = write_file_atomic(candidate, runtime->text); !st.is_ok()) return fail(st);
+  if (auto st = write_file_atomic(candidate, runtime->text); !st.is_ok()) {
+    restore_pems();
+    return fail(st);
+  }
   if (running || options_.check_before_start) {
     Command check{{options_.haproxy_binary, "-c", "-f", candidate}};
     check.cwd = inst.dir;
     auto r = run_command(check, "", 30s);
-    if (!r.is_ok()) return fail(r.status());
+    if (!r.is_ok()) {
+      restore_pems();
+      return fail(r.status());
+    }
     if (!r->status.success()) {
       unlink(candidate.c_str());
+      restore_pems();
       return fail(core::invalid("haproxy -c refused the config for " + lb + ":\n" +
                                 haproxy_errors(r->err.empty() ? r->out : r->err)));
     }
   }
   const std::string previous = running ? read_from(inst.conf_path, 0) : "";
   if (rename(candidate.c_str(), inst.conf_path.c_str()) != 0) {
+    restore_pems();
     return fail(core::unavailable("rename " + candidate + ": " + errno_text(errno)));
   }
   auto st = start_process_locked(inst, running);
   if (!st.is_ok()) {
     if (running) write_file_atomic(inst.conf_path, previous);  // keep the file matching what serves
+    restore_pems();
     return fail(st);
   }
+  // Certificates no longer used go (their keys do not stay on disk).
+  for (const auto& [file, bytes] : inst.pems)
+    if (!pems.count(file)) unlink((inst.dir + "/" + file).c_str());
+  inst.pems = std::move(pems);
   inst.runtime = *runtime;
   inst.status.state = running ? "reloaded" : "started";
+  inst.serving_state = inst.status.state;
   inst.status.changed = true;
-  inst.status.error.clear();
+  inst.status.error = tls_error;
   inst.status.pid = inst.process->pid();
   inst.status.adaptations = runtime->adaptations;
   inst.status.binds = runtime->binds;
+  inst.status.certificates = std::move(certificates);
   refresh_locked(inst);
   return inst.status;
 }
@@ -438,6 +543,8 @@ core::Status HaproxySupervisor::stop_locked(Instance& inst) {
   inst.process.reset();
   inst.draining.clear();
   inst.runtime = {};
+  inst.pems.clear();
+  inst.status.certificates.clear();
   inst.status.pid = 0;
   inst.status.draining.clear();
   inst.status.state = "stopped";

@@ -7,6 +7,7 @@
 //       haproxy.sock            stats socket (level user), haproxy-admin.sock (reloads)
 //       haproxy.pid             pid of the serving process
 //       haproxy.log             haproxy's stdout/stderr (NOTICE/WARNING/ALERT lines)
+//       <ns>__<secret>.pem      a TLS listener's certificate chain and key (mode 0600)
 //
 // start   `haproxy -db -f haproxy.conf` inside the instance's namespace. "Started" is
 //         reported only once the stats socket answers `show info` with the new pid:
@@ -17,7 +18,22 @@
 //         the listening sockets over and tells the old one to finish its connections.
 // stop    SIGTERM to every process of the instance (SIGKILL after a grace period), then
 //         the directory is removed (Contrail: kill -9 and rm -rf).
+// wait    a config without any `bind` (svc-monitor publishes the service instance before
+//         kube-manager's listeners exist) starts nothing: state "waiting", no process;
+//         haproxy starts when the first frontend arrives (one start instead of a start
+//         and a reload on the way from apply to traffic). A running instance whose new
+//         config has no bind is reloaded as usual.
 // Failures carry haproxy's own ALERT lines.
+//
+// TLS (contrail-reference.md §4.6, agent/haproxy_tls.h): each `crt__<ns>__<secret>` token
+// is resolved through options.tls_secrets, checked with OpenSSL (tls_certificate.h) and
+// written to <ns>__<secret>.pem in the instance directory before haproxy reads it. A
+// certificate that cannot be had (no such Secret, a bad PEM, a key that does not match)
+// is left out of its bind, and a TLS frontend left without any certificate is left out
+// whole: the instance keeps serving its other frontends (plain HTTP on :80 above all),
+// the status stays started/reloaded and `error` says what is not served. A changed
+// certificate (same config text, new PEM bytes) reloads haproxy; the previous files are
+// put back when the reload fails.
 //
 // Each state dir belongs to one vrouter agent (two agents must not share one: the paths
 // of an LB's two instances would collide). Thread-safe; calls are serialised.
@@ -35,6 +51,8 @@
 
 #include "agent/haproxy_runtime_config.h"
 #include "agent/process.h"
+#include "agent/tls_certificate.h"
+#include "agent/tls_secrets.h"
 #include "core/clock.h"
 #include "core/status.h"
 
@@ -46,13 +64,24 @@ struct HaproxyInstanceSpec {
   std::string contrail_config;  // haproxy_config from the SI bindings
 };
 
+// A certificate an instance serves.
+struct HaproxyCertificate {
+  std::string container;  // "default__foo-tls"
+  std::string secret;     // "default/foo-tls"
+  std::string file;       // its PEM file in the instance directory
+  CertificateSummary leaf;
+};
+
 struct HaproxyStatus {
   std::string lb_uuid;
   std::string netns;
-  std::string state;     // "started", "reloaded", "stopped" or "failed"
-  bool changed = false;  // whether the last apply() started or reloaded a process
+  std::string state;     // "started", "reloaded", "waiting", "stopped" or "failed"
+  bool changed = false;  // whether the last apply() changed the state, process or files
   pid_t pid = 0;         // serving process (0 if none)
-  std::string error;     // for "failed": what went wrong, with haproxy's ALERT lines
+  // For "failed": what went wrong, with haproxy's ALERT lines. For a serving instance:
+  // what it does not serve (TLS certificates or frontends left out), else "".
+  std::string error;
+  std::vector<HaproxyCertificate> certificates;  // served, in the order first met
   std::vector<std::string> adaptations;
   std::vector<std::string> warnings;  // WARNING lines haproxy printed at the last start
   std::vector<HaproxyBind> binds;
@@ -70,6 +99,9 @@ struct HaproxySupervisorOptions {
   // Also run `haproxy -c` before a first start (it always runs before a reload). Off by
   // default: a failing first start reports the same message, ~20 ms sooner on success.
   bool check_before_start = false;
+  // Where `crt__<ns>__<secret>` certificates come from; unset = TLS binds are left out
+  // with an error saying so.
+  TlsSecretSource tls_secrets;
 };
 
 class HaproxySupervisor {
@@ -81,9 +113,11 @@ class HaproxySupervisor {
   HaproxySupervisor& operator=(const HaproxySupervisor&) = delete;
 
   // Makes the instance run with this config: starts it, reloads it when the runtime text
-  // changed (or restarts it when its process died or its namespace changed), or leaves
-  // it alone. On failure the result is the error, status(lb) says "failed", and a
-  // process that was serving keeps serving its previous config.
+  // or a certificate changed (or restarts it when its process died or its namespace
+  // changed), waits when the config has no bind and nothing runs, or leaves it alone.
+  // On failure the result is the error, status(lb) says "failed", and a process that was
+  // serving keeps serving its previous config. Certificates are fetched at every call:
+  // calling it again after a Secret changed is how a rotation reaches haproxy.
   core::Result<HaproxyStatus> apply(const HaproxyInstanceSpec& spec);
   // Stops the instance and removes its directory. OK if unknown.
   core::Status stop(const std::string& lb_uuid);

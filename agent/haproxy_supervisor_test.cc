@@ -10,12 +10,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "agent/http_client.h"
 #include "agent/netns.h"
 #include "agent/process.h"
 #include "agent/test_util.h"
+#include "agent/tls_test_certs.h"
 
 namespace csim::agent {
 namespace {
@@ -57,6 +63,33 @@ std::string contrail_config(const std::string& lb, const std::string& bind_ip,
          "10.9.3.2:8081 weight 1\n\n";
 }
 
+// contrail_config plus the TERMINATED_HTTPS frontend svc-monitor renders for
+// tls: [{secretName: def-tls}, {hosts: [foo.bar.com], secretName: foo-tls}]: Host
+// foo.bar.com -> backend A, anything else -> B.
+std::string tls_config(const std::string& lb) {
+  std::string text = contrail_config(lb, "10.9.3.2", "/a");
+  const std::string tls_frontend =
+      "frontend L2\n\toption tcplog\n"
+      "\tbind 10.9.3.2:443 ssl crt__default__def-tls crt__default__foo-tls no-sslv3\n"
+      "\tmode http\n\tacl PT_host hdr(host) -i foo.bar.com\n\tuse_backend PA if PT_host \n\t\n\n"
+      "\tdefault_backend PB\n\t\n\n";
+  text.insert(text.find("\nbackend PA") + 1, tls_frontend);
+  return text;
+}
+
+// No frontend at all: what svc-monitor renders before kube-manager's listeners exist.
+std::string no_frontend_config(const std::string& lb) {
+  std::string text = contrail_config(lb, "10.9.3.2", "/a");
+  const size_t from = text.find("frontend L1"), to = text.find("\nbackend PA") + 1;
+  text.erase(from, to - from);
+  return text;
+}
+
+mode_t file_mode(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
 std::unique_ptr<ChildProcess> start_echo(const std::string& netns, const std::string& pod,
                                          int port) {
   int p[2];
@@ -92,6 +125,13 @@ class HaproxySupervisorTest : public ::testing::Test {
     echo_b_ = start_echo("csim-t-hap", "backend-b", 8081);
     HaproxySupervisorOptions o;
     o.state_dir = state_dir_;
+    o.tls_secrets = [this](const std::string& ns,
+                           const std::string& name) -> core::Result<TlsSecret> {
+      std::lock_guard lock(secrets_mu_);
+      auto it = secrets_.find(ns + "/" + name);
+      if (it == secrets_.end()) return core::not_found("secrets \"" + name + "\" not found");
+      return it->second;
+    };
     sup_ = std::make_unique<HaproxySupervisor>(o);
   }
   void TearDown() override {
@@ -110,6 +150,36 @@ class HaproxySupervisorTest : public ::testing::Test {
     return nlohmann::json::parse(r->body)["pod"].get<std::string>();
   }
 
+  // HTTPS to 10.9.3.2:443 with this SNI and Host: "<pod> <served certificate's CN>".
+  std::string https(const std::string& host) {
+    HttpRequestSpec spec;
+    spec.netns = "csim-t-hcli";
+    spec.ip = "10.9.3.2";
+    spec.port = 443;
+    spec.tls = true;
+    spec.host_header = host;
+    spec.timeout = 3s;
+    auto r = http_request(spec);
+    if (!r.is_ok()) return "error: " + r.status().message();
+    if (!r->tls) return "no TLS peer";
+    std::string cn = r->tls->certificate.subject_cn;
+    if (r->status != 200) return "status " + std::to_string(r->status) + " " + cn;
+    return nlohmann::json::parse(r->body)["pod"].get<std::string>() + " " + cn;
+  }
+  std::string served_sha256(const std::string& host) {
+    auto r = http_request({"csim-t-hcli", "10.9.3.2", 443, "GET", host, "/", {}, "", 3s, true});
+    return r.is_ok() && r->tls ? r->tls->certificate.sha256 : "error";
+  }
+  void set_secret(const std::string& key, std::optional<TlsSecret> secret) {
+    std::lock_guard lock(secrets_mu_);
+    if (secret)
+      secrets_[key] = *secret;
+    else
+      secrets_.erase(key);
+  }
+
+  std::mutex secrets_mu_;
+  std::map<std::string, TlsSecret> secrets_;  // "<ns>/<name>"
   std::string state_dir_;
   std::shared_ptr<Netns> lb_, cli_;
   std::unique_ptr<ChildProcess> echo_a_, echo_b_;
@@ -205,6 +275,149 @@ TEST_F(HaproxySupervisorTest, DeadProcessIsReportedAndRestartedOnNextApply) {
   CSIM_ASSERT_OK(again);
   EXPECT_EQ(again->state, "started");
   EXPECT_EQ(pod_for("/a"), "backend-a");
+}
+
+TEST_F(HaproxySupervisorTest, TerminatesTlsWithTheSecretsCertificatesAndFollowsThem) {
+  set_secret("default/def-tls", test_certs::self_signed("default.example", {"default.example"}));
+  set_secret("default/foo-tls", test_certs::self_signed("foo.bar.com", {"foo.bar.com"}));
+  auto started = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(started);
+  EXPECT_EQ(started->state, "started");
+  EXPECT_EQ(started->error, "");
+  ASSERT_EQ(started->binds.size(), 2u);
+  EXPECT_EQ(started->binds[1], (HaproxyBind{"10.9.3.2", 443, true}));
+  ASSERT_EQ(started->certificates.size(), 2u);
+  EXPECT_EQ(started->certificates[0].secret, "default/def-tls");
+  EXPECT_EQ(started->certificates[1].leaf.subject_cn, "foo.bar.com");
+
+  // SNI picks the certificate, Host the backend; other names get the first (default) one.
+  EXPECT_EQ(https("foo.bar.com"), "backend-a foo.bar.com");
+  EXPECT_EQ(https("other.example"), "backend-b default.example");
+  EXPECT_EQ(pod_for("/a"), "backend-a") << "plain HTTP on :80 serves as before";
+  // SNI and Host are independent: an explicit SNI picks the certificate, the Host the rule;
+  // a Host that is an IP address sends no SNI (RFC 6066): the default certificate.
+  HttpRequestSpec spec{"csim-t-hcli", "10.9.3.2",   443, "GET", "other.example", "/", {}, "", 3s,
+                       true,          "foo.bar.com"};
+  auto explicit_sni = http_request(spec);
+  CSIM_ASSERT_OK(explicit_sni);
+  EXPECT_EQ(explicit_sni->tls->sni, "foo.bar.com");
+  EXPECT_EQ(explicit_sni->tls->certificate.subject_cn, "foo.bar.com");
+  EXPECT_EQ(nlohmann::json::parse(explicit_sni->body)["pod"], "backend-b");
+  spec.host_header = "";
+  spec.sni = "";
+  auto no_sni = http_request(spec);
+  CSIM_ASSERT_OK(no_sni);
+  EXPECT_EQ(no_sni->tls->sni, "");
+  EXPECT_EQ(no_sni->tls->certificate.subject_cn, "default.example");
+  EXPECT_FALSE(no_sni->tls->protocol.empty());
+
+  // The files: named by container, 0600, in the instance directory, and what haproxy.conf names.
+  const std::string dir = state_dir_ + "/loadbalancer/haproxy/" + kLb;
+  for (const char* f : {"default__def-tls.pem", "default__foo-tls.pem"})
+    EXPECT_EQ(file_mode(dir + "/" + f), 0600) << f;
+  std::ifstream conf(dir + "/haproxy.conf");
+  std::stringstream text;
+  text << conf.rdbuf();
+  EXPECT_NE(text.str().find("\tbind 10.9.3.2:443 ssl crt " + dir + "/default__def-tls.pem crt " +
+                            dir + "/default__foo-tls.pem no-sslv3\n"),
+            std::string::npos)
+      << text.str();
+
+  // Same text, same Secrets: nothing to do.
+  auto same = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(same);
+  EXPECT_FALSE(same->changed);
+
+  // Rotation: a new certificate in the Secret reloads haproxy, which serves it.
+  const std::string before = served_sha256("foo.bar.com");
+  set_secret("default/foo-tls", test_certs::self_signed("foo.bar.com", {"foo.bar.com"}));
+  auto rotated = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(rotated);
+  EXPECT_TRUE(rotated->changed);
+  EXPECT_EQ(rotated->state, "reloaded");
+  EXPECT_NE(rotated->pid, started->pid);
+  EXPECT_EQ(served_sha256("foo.bar.com"), rotated->certificates[1].leaf.sha256);
+  EXPECT_NE(served_sha256("foo.bar.com"), before);
+
+  // foo's Secret goes: its certificate is left out, the rest keeps serving, the error says so.
+  set_secret("default/foo-tls", std::nullopt);
+  auto missing = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(missing);
+  EXPECT_EQ(missing->state, "reloaded");
+  EXPECT_EQ(missing->error,
+            "frontend L2 (bind 10.9.3.2:443): certificate crt__default__foo-tls left out: "
+            "Secret default/foo-tls: secrets \"foo-tls\" not found");
+  EXPECT_EQ(https("foo.bar.com"), "backend-a default.example");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/default__foo-tls.pem")) << "no stale key on disk";
+
+  // A certificate whose key does not match is refused the same way.
+  TlsSecret a = test_certs::self_signed("foo.bar.com", {"foo.bar.com"});
+  TlsSecret b = test_certs::self_signed("foo.bar.com", {"foo.bar.com"});
+  set_secret("default/foo-tls", TlsSecret{a.cert_pem, b.key_pem});
+  auto mismatched = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(mismatched);
+  EXPECT_FALSE(mismatched->changed);
+  EXPECT_NE(mismatched->error.find(
+                "Secret default/foo-tls: tls.key does not match the certificate in tls.crt"),
+            std::string::npos)
+      << mismatched->error;
+
+  // No certificate at all: the TLS frontend is left out, HTTP still serves.
+  set_secret("default/def-tls", std::nullopt);
+  auto none = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(none);
+  ASSERT_EQ(none->binds.size(), 1u);
+  EXPECT_EQ(none->binds[0].port, 80);
+  EXPECT_NE(none->error.find("frontend L2 (bind 10.9.3.2:443) not served"), std::string::npos)
+      << none->error;
+  EXPECT_EQ(https("foo.bar.com").rfind("error: connect 10.9.3.2:443", 0), 0u)
+      << https("foo.bar.com");
+  EXPECT_EQ(pod_for("/a"), "backend-a");
+
+  // The Secrets come back: so does :443.
+  set_secret("default/def-tls", test_certs::self_signed("default.example", {"default.example"}));
+  set_secret("default/foo-tls", a);
+  auto back = sup_->apply({kLb, "csim-t-hap", tls_config(kLb)});
+  CSIM_ASSERT_OK(back);
+  EXPECT_EQ(back->error, "");
+  EXPECT_EQ(https("foo.bar.com"), "backend-a foo.bar.com");
+}
+
+TEST_F(HaproxySupervisorTest, WithoutASecretSourceTlsFrontendsAreLeftOut) {
+  HaproxySupervisorOptions o;
+  o.state_dir = state_dir_ + "/plain";
+  HaproxySupervisor plain(o);
+  auto r = plain.apply({kLb2, "csim-t-hap", tls_config(kLb2)});
+  CSIM_ASSERT_OK(r);
+  EXPECT_EQ(r->binds.size(), 1u);
+  EXPECT_NE(r->error.find("the agent has no TLS secret source to read Secret default/def-tls"),
+            std::string::npos)
+      << r->error;
+  EXPECT_EQ(pod_for("/a"), "backend-a");
+}
+
+TEST_F(HaproxySupervisorTest, WaitsForAFrontendBeforeStartingHaproxy) {
+  auto waiting = sup_->apply({kLb, "csim-t-hap", no_frontend_config(kLb)});
+  CSIM_ASSERT_OK(waiting);
+  EXPECT_EQ(waiting->state, "waiting");
+  EXPECT_TRUE(waiting->changed);
+  EXPECT_EQ(waiting->pid, 0);
+  EXPECT_TRUE(waiting->binds.empty());
+  EXPECT_EQ(sup_->stats_command(kLb, "show info").status().code(), core::Code::kNotFound)
+      << "no process runs";
+  auto again = sup_->apply({kLb, "csim-t-hap", no_frontend_config(kLb)});
+  CSIM_ASSERT_OK(again);
+  EXPECT_FALSE(again->changed);
+  // The first frontend starts it (a start, not a reload).
+  auto started = sup_->apply({kLb, "csim-t-hap", contrail_config(kLb, "10.9.3.2", "/a")});
+  CSIM_ASSERT_OK(started);
+  EXPECT_EQ(started->state, "started");
+  EXPECT_GT(started->pid, 0);
+  EXPECT_EQ(pod_for("/a"), "backend-a");
+  // A serving instance whose frontends all go is reloaded as before.
+  auto emptied = sup_->apply({kLb, "csim-t-hap", no_frontend_config(kLb)});
+  CSIM_ASSERT_OK(emptied);
+  EXPECT_EQ(emptied->state, "reloaded");
 }
 
 }  // namespace

@@ -199,6 +199,19 @@ core::Result<HttpResponse> http_request(const HttpRequestSpec& spec) {
     if (!is_token(k) || !clean_field(v, true))
       return core::invalid("http request: bad header '" + k + "'");
   }
+  std::string host = spec.host_header;
+  if (host.empty()) host = spec.port == 80 ? spec.ip : spec.ip + ":" + std::to_string(spec.port);
+  std::string sni;
+  if (spec.tls) {
+    if (spec.sni.empty()) {
+      sni = host.substr(0, host.find(':'));
+      if (parse_ipv4(sni)) sni.clear();
+    } else if (spec.sni != "-") {
+      sni = spec.sni;
+    }
+    if (sni.size() > 255 || !clean_field(sni, false))
+      return core::invalid("http request: bad TLS server name '" + sni.substr(0, 255) + "'");
+  }
   const std::string target = spec.ip + ":" + std::to_string(spec.port);
   const std::string where = target + (spec.netns.empty() ? std::string() : " from " + spec.netns);
   const auto start = SteadyClock::now();
@@ -250,8 +263,13 @@ core::Result<HttpResponse> http_request(const HttpRequestSpec& spec) {
     if (err != 0) return core::unavailable("connect " + where + ": " + errno_text(err));
   }
 
-  std::string host = spec.host_header;
-  if (host.empty()) host = spec.port == 80 ? spec.ip : target;
+  std::unique_ptr<TlsClientSession> session;
+  if (spec.tls) {
+    auto hs = TlsClientSession::handshake(fd, sni, deadline, where);
+    if (!hs.is_ok()) return hs.status();
+    session = std::move(*hs);
+  }
+
   std::string req = spec.method + " " + spec.path + " HTTP/1.1\r\nHost: " + host +
                     "\r\nUser-Agent: csim\r\nAccept: */*\r\nConnection: close\r\n";
   for (const auto& [k, v] : spec.extra_headers) req += k + ": " + v + "\r\n";
@@ -259,7 +277,10 @@ core::Result<HttpResponse> http_request(const HttpRequestSpec& spec) {
     req += "Content-Length: " + std::to_string(spec.body.size()) + "\r\n";
   }
   req += "\r\n" + spec.body;
-  size_t sent = 0;
+  if (session) {
+    if (auto st = session->write_all(req, deadline); !st.is_ok()) return st;
+  }
+  size_t sent = session ? req.size() : 0;
   while (sent < req.size()) {
     ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
@@ -279,11 +300,18 @@ core::Result<HttpResponse> http_request(const HttpRequestSpec& spec) {
   char buf[16384];
   HttpResponse response;
   for (;;) {
-    struct pollfd pf = {fd, POLLIN, 0};
-    int r = poll(&pf, 1, left_ms());
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0) return timeout_error("read from");
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ssize_t n = 0;
+    if (session) {
+      auto got = session->read_some(buf, sizeof buf, deadline);
+      if (!got.is_ok()) return got.status();
+      n = static_cast<ssize_t>(*got);
+    } else {
+      struct pollfd pf = {fd, POLLIN, 0};
+      int r = poll(&pf, 1, left_ms());
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) return timeout_error("read from");
+      n = recv(fd, buf, sizeof buf, 0);
+    }
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       if (errno == ECONNRESET && !data.empty())
@@ -302,6 +330,7 @@ core::Result<HttpResponse> http_request(const HttpRequestSpec& spec) {
     if (n == 0) return core::unavailable("connection closed early by " + where);
   }
   response.elapsed = std::chrono::duration_cast<core::Nanos>(SteadyClock::now() - start);
+  if (session) response.tls = session->peer();
   return response;
 }
 

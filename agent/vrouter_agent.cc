@@ -4,8 +4,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "agent/haproxy_tls.h"
 #include "agent/names.h"
 #include "agent/vrouter_nat.h"
 #include "core/clock.h"
@@ -130,6 +132,7 @@ core::Status VrouterAgent::start() {
   HaproxySupervisorOptions ho;
   ho.state_dir = options_.state_dir;
   ho.haproxy_binary = options_.haproxy_binary;
+  ho.tls_secrets = options_.tls_secrets;
   haproxy_ = std::make_unique<HaproxySupervisor>(ho);
   const std::string csim_binary =
       options_.csim_binary_path.empty() ? "/proc/self/exe" : options_.csim_binary_path;
@@ -174,6 +177,18 @@ core::Status VrouterAgent::start() {
     std::shared_lock l(life->mu);
     if (life->alive) on_view(e);
   });
+  if (options_.tls_secrets) {
+    // Certificates follow their Secrets (the kube store publishes every write).
+    bus_.subscribe(module(), kube::watch_topic("Secret"), [this, life](const core::Envelope& e) {
+      std::shared_lock l(life->mu);
+      if (!life->alive || !e.body.is_object()) return;
+      const json object = e.body.value("object", json::object());
+      const json meta = object.is_object() ? object.value("metadata", json::object()) : json();
+      if (!meta.is_object()) return;
+      const json ns = meta.value("namespace", json()), name = meta.value("name", json());
+      if (ns.is_string() && name.is_string()) on_secret_changed(ns.get<std::string>(), name);
+    });
+  }
   kubelet_->start();
   bus_.publish(
       module(), "agent.status",
@@ -376,48 +391,96 @@ void VrouterAgent::sync_routes(std::vector<std::string>& errors) {
 void VrouterAgent::reconcile_haproxy(const AgentView& view, std::vector<std::string>& errors) {
   (void)view;
   for (auto& [vm, run] : sis_) {
-    if (!run.endpoint) continue;
-    const ViewServiceInstance& s = run.spec;
-    if (run.state == "failed" && !run.failed_config.empty() &&
-        run.failed_config == s.haproxy_config) {
-      errors.push_back("service-instance " + s.si_name + " (lb " + s.lb_uuid + "): " + run.error);
-      continue;  // Contrail re-runs a failed start only when the properties change
-    }
-    const bool serving = run.state == "started" || run.state == "reloaded";
-    const auto start = bus_.clock().now();
-    auto r = haproxy_->apply({s.lb_uuid, run.netns, s.haproxy_config});
-    const auto end = bus_.clock().now();
-    if (!r.is_ok()) {
-      run.state = "failed";
-      run.error = r.status().message();
-      run.failed_config = s.haproxy_config;
-      run.last_command = serving ? "update" : "start";
-      auto st = haproxy_->status(s.lb_uuid);
-      run.pid = st ? st->pid : 0;
-      errors.push_back("service-instance " + s.si_name + " (lb " + s.lb_uuid + "): " + run.error);
-      publish_haproxy(run, "haproxy for " + s.si_name + " on " + options_.node +
-                               " failed: " + run.error.substr(0, run.error.find('\n')));
-      continue;
-    }
-    if (!r->changed) continue;
-    run.last_command = serving ? "update" : "start";
-    run.state = r->state;
-    run.error.clear();
-    run.failed_config.clear();
-    run.pid = r->pid;
-    run.binds = r->binds;
-    run.adaptations = r->adaptations;
-    const std::string vip = s.right->ip->str();
-    // A load balancer whose listeners kube-manager has not written yet renders without a
-    // frontend: haproxy runs but serves nothing; say so rather than "serving <vip>:".
-    const std::string serving_text =
-        r->binds.empty() ? "haproxy pid " + std::to_string(r->pid) + " running for " + vip +
-                               " with no frontend yet in namespace " + run.netns
-                         : "haproxy pid " + std::to_string(r->pid) + " serving " + vip + ":" +
-                               ports_text(r->binds) + " in namespace " + run.netns;
-    publish_haproxy(run, serving_text + " (" + r->state + " on " + options_.node + ")");
-    bus_.record(module(), "haproxy " + r->state, serving_text, start, end);
+    if (run.endpoint) apply_haproxy(run, "", false, errors);
   }
+}
+
+void VrouterAgent::apply_haproxy(SiRun& run, const std::string& cause, bool retry_failed,
+                                 std::vector<std::string>& errors) {
+  const ViewServiceInstance& s = run.spec;
+  if (!retry_failed && run.state == "failed" && !run.failed_config.empty() &&
+      run.failed_config == s.haproxy_config) {
+    errors.push_back("service-instance " + s.si_name + " (lb " + s.lb_uuid + "): " + run.error);
+    return;  // Contrail re-runs a failed start only when the properties change
+  }
+  const bool serving = run.state == "started" || run.state == "reloaded";
+  const auto start = bus_.clock().now();
+  auto r = haproxy_->apply({s.lb_uuid, run.netns, s.haproxy_config});
+  const auto end = bus_.clock().now();
+  if (!r.is_ok()) {
+    run.state = "failed";
+    run.error = r.status().message();
+    run.failed_config = s.haproxy_config;
+    run.last_command = serving ? "update" : "start";
+    auto st = haproxy_->status(s.lb_uuid);
+    run.pid = st ? st->pid : 0;
+    errors.push_back("service-instance " + s.si_name + " (lb " + s.lb_uuid + "): " + run.error);
+    publish_haproxy(run, "haproxy for " + s.si_name + " on " + options_.node +
+                             " failed: " + run.error.substr(0, run.error.find('\n')));
+    return;
+  }
+  // Unchanged, and nothing new to say (a TLS problem that appeared or went away is new).
+  if (!r->changed && r->error == run.error && r->state == run.state) return;
+  if (r->changed && r->state != "waiting") run.last_command = serving ? "update" : "start";
+  run.state = r->state;
+  run.error = r->error;
+  run.failed_config.clear();
+  run.pid = r->pid;
+  run.binds = r->binds;
+  run.adaptations = r->adaptations;
+  run.certificates = r->certificates;
+  const std::string vip = s.right->ip->str();
+  const std::string why = cause.empty() ? "" : ": " + cause;
+  const std::string not_served =
+      r->error.empty() ? "" : "; not served: " + r->error.substr(0, r->error.find('\n'));
+  if (r->state == "waiting") {
+    // svc-monitor rendered no frontend yet (kube-manager's listeners come next): haproxy
+    // starts with the first one.
+    publish_haproxy(run, "haproxy for " + s.si_name + " on " + options_.node +
+                             " waiting: its config has no frontend yet, nothing to serve on " +
+                             vip + not_served);
+    return;
+  }
+  const std::string serving_text = "haproxy pid " + std::to_string(r->pid) + " serving " + vip +
+                                   ":" + ports_text(r->binds) + " in namespace " + run.netns;
+  publish_haproxy(run,
+                  serving_text + " (" + r->state + " on " + options_.node + why + ")" + not_served);
+  if (r->changed) bus_.record(module(), "haproxy " + r->state, serving_text, start, end);
+}
+
+void VrouterAgent::on_secret_changed(const std::string& ns, const std::string& name) {
+  auto life = life_;
+  if (!life) return;
+  bus_.post(module() + ".apply", [this, life, ns, name] {
+    std::shared_lock l(life->mu);
+    if (!life->alive) return;
+    try {
+      reload_for_secret(ns, name);
+    } catch (const std::exception& ex) {
+      const auto t = bus_.clock().now();
+      bus_.record(module(), "secret reload failed", std::string("internal error: ") + ex.what(), t,
+                  t);
+    }
+  });
+}
+
+void VrouterAgent::reload_for_secret(const std::string& ns, const std::string& name) {
+  const std::string container = ns + "__" + name;
+  std::vector<std::string> errors;
+  bool any = false;
+  for (auto& [vm, run] : sis_) {
+    if (!run.endpoint) continue;
+    auto used = tls_containers_in(run.spec.haproxy_config);
+    if (!std::binary_search(used.begin(), used.end(), container)) continue;
+    any = true;
+    apply_haproxy(run, "Secret " + ns + "/" + name + " changed", true, errors);
+  }
+  if (!any) return;
+  if (!errors.empty()) {
+    const auto t = bus_.clock().now();
+    bus_.record(module(), "secret reload failed", join_errors(errors), t, t);
+  }
+  update_snapshot();
 }
 
 void VrouterAgent::stop_si(SiRun& run, const std::string& why, std::vector<std::string>& errors) {
@@ -477,6 +540,13 @@ void VrouterAgent::update_snapshot() {
   for (const auto& [vm, run] : sis_) {
     json ports = json::array();
     for (const auto& b : run.binds) ports.push_back(b.port);
+    json certificates = json::array();
+    for (const auto& c : run.certificates)
+      certificates.push_back({{"secret", c.secret},
+                              {"file", c.file},
+                              {"subject_cn", c.leaf.subject_cn},
+                              {"sans", c.leaf.sans},
+                              {"not_after", c.leaf.not_after}});
     sis.push_back({{"si", run.spec.si_uuid},
                    {"name", run.spec.si_name},
                    {"vm", vm},
@@ -488,7 +558,8 @@ void VrouterAgent::update_snapshot() {
                    {"pid", run.pid},
                    {"last_command", run.last_command},
                    {"error", run.error},
-                   {"adaptations", run.adaptations}});
+                   {"adaptations", run.adaptations},
+                   {"certificates", certificates}});
   }
   json not_usable = json::array();
   if (view_) {

@@ -16,6 +16,8 @@
 //      winning node's underlay address over vhost0;
 //   4. NAT (agent/vrouter_nat.h): floating IPs 1:1, clusterIP DNAT over the backends;
 //   5. haproxy (agent/haproxy_supervisor.h): start, reload on a config change, stop;
+//      wait (no process) while the config has no frontend; TLS certificates from
+//      options.tls_secrets (see "TLS" below);
 //   6. the kubelet gets the view (pods start once their VMI is there).
 // then acknowledged with `agent.ack` {node, version, ok, error, summary}. Failures go
 // upstream: the ack carries every error, `agent.haproxy` says "failed" with haproxy's
@@ -23,6 +25,15 @@
 // "haproxy pid N serving <vip>:<port> in namespace <ns>".
 // Views arriving while one is applied are coalesced: only the newest is applied, older
 // ones are acknowledged as superseded.
+//
+// TLS: `crt__<ns>__<secret>` tokens are resolved with options.tls_secrets (Contrail's
+// agent reads the Kubernetes Secret, §4.6). A Secret that is missing or unusable leaves
+// its certificate (or, when none is left, its TLS frontend) out: the instance keeps
+// serving the rest, plain HTTP included; its `agent.haproxy` message and introspect()
+// carry the error (state stays started/reloaded); the view's ack stays ok (the view
+// was applied; what one Secret lacks is the instance's business). Secret changes reach
+// haproxy through on_secret_changed(), which the agent also calls itself for every
+// `kube.watch.secret` message when tls_secrets is set.
 //
 // stop(): publishes `agent.status` down, stops haproxy and the pods, removes the node's
 // namespaces, marks the Node not ready.
@@ -47,6 +58,7 @@
 #include "agent/dataplane.h"
 #include "agent/haproxy_supervisor.h"
 #include "agent/kubelet.h"
+#include "agent/tls_secrets.h"
 #include "core/bus.h"
 #include "kube/object_store.h"
 
@@ -60,6 +72,8 @@ struct AgentOptions {
   std::string
       csim_binary_path;  // runs `<it> echo-server ...` in pod namespaces ("" = /proc/self/exe)
   std::string haproxy_binary = "haproxy";
+  // Certificates of TLS listeners. Unset: TLS frontends are left out, with an error.
+  TlsSecretSource tls_secrets;
 };
 
 class VrouterAgent {
@@ -82,8 +96,14 @@ class VrouterAgent {
 
   // Like the real agent's introspect (:8085): node, state, applied/acked view versions,
   // service instances (namespace, haproxy pid and state, last command and its error,
-  // adaptations), pods, installed routes and NAT.
+  // adaptations, certificates), pods, installed routes and NAT.
   nlohmann::json introspect() const;
+
+  // The Secret <ns>/<name> was added, modified or deleted: every instance whose config
+  // names it fetches its certificates again and reloads haproxy when the PEM bytes
+  // changed (a deleted Secret leaves its certificate out). Any thread once start()
+  // returned; the work runs on the apply strand; nothing happens when stopped.
+  void on_secret_changed(const std::string& ns, const std::string& name);
 
  private:
   struct Life {
@@ -103,6 +123,7 @@ class VrouterAgent {
     pid_t pid = 0;
     std::vector<HaproxyBind> binds;
     std::vector<std::string> adaptations;
+    std::vector<HaproxyCertificate> certificates;
   };
 
   void on_view(const core::Envelope& e);
@@ -114,6 +135,11 @@ class VrouterAgent {
   void reconcile_endpoints(const AgentView& view, std::vector<std::string>& errors);
   void sync_routes(std::vector<std::string>& errors);
   void reconcile_haproxy(const AgentView& view, std::vector<std::string>& errors);
+  // Applies one instance's config (cause: why, for the summary; "" for a view).
+  // retry_failed: apply even a config that failed before (a Secret changed).
+  void apply_haproxy(SiRun& run, const std::string& cause, bool retry_failed,
+                     std::vector<std::string>& errors);
+  void reload_for_secret(const std::string& ns, const std::string& name);
   void stop_si(SiRun& run, const std::string& why, std::vector<std::string>& errors);
   void publish_haproxy(const SiRun& run, const std::string& summary);
   void on_port(const std::string& vmi, const std::string& dev, bool plugged);

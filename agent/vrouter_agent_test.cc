@@ -5,6 +5,7 @@
 #include "agent/vrouter_agent.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,9 +22,12 @@
 #include "agent/netns.h"
 #include "agent/test_util.h"
 #include "agent/test_views.h"
+#include "agent/tls_test_certs.h"
 #include "core/bus.h"
 #include "core/clock.h"
+#include "kube/base64.h"
 #include "kube/memory_store.h"
+#include "kube/secret.h"
 
 namespace csim::agent {
 namespace {
@@ -65,16 +69,55 @@ class Recorder {
   std::vector<std::pair<std::string, json>> messages_;
 };
 
+// The Secret source the cluster wires (sim/cluster.cc): kubernetes.io/tls Secrets of
+// the kube store, decoded by kube::tls_key_pair.
+TlsSecretSource store_secrets(const kube::ObjectStore& store) {
+  return [&store](const std::string& ns, const std::string& name) -> core::Result<TlsSecret> {
+    auto secret = store.get("Secret", ns, name);
+    if (!secret) return core::not_found("secrets \"" + name + "\" not found");
+    auto pair = kube::tls_key_pair(*secret);
+    if (!pair.is_ok()) return pair.status();
+    return TlsSecret{pair->certificate_pem, pair->private_key_pem};
+  };
+}
+
+json tls_secret_object(const std::string& name, const TlsSecret& s) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"type", "kubernetes.io/tls"},
+          {"data",
+           {{"tls.crt", kube::base64_encode(s.cert_pem)},
+            {"tls.key", kube::base64_encode(s.key_pem)}}}};
+}
+
+// haproxy_config() plus the TERMINATED_HTTPS frontend svc-monitor renders for
+// tls: [{secretName: default-tls}, {hosts: [foo.bar.com], secretName: foo-tls}] and a
+// rule foo.bar.com -> the Service; other hosts get a 404.
+std::string tls_haproxy_config() {
+  std::string text = haproxy_config();
+  text.insert(text.find("\nbackend p1") + 1,
+              "frontend f0000000-0000-4000-8000-000000000443\n\toption tcplog\n"
+              "\tbind " +
+                  std::string(kVip) +
+                  ":443 ssl crt__default__default-tls crt__default__foo-tls no-sslv3\n"
+                  "\tmode http\n\tacl p3_host hdr(host) -i foo.bar.com\n"
+                  "\tuse_backend p1 if p3_host \n\t\n\n\tdefault_backend no-match\n\t\n\n");
+  text += "backend no-match\n\tmode http\n\thttp-request return status 404 default-errorfiles\n\n";
+  return text;
+}
+
 class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/csim-agent-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     state_ = tmpl;
-    a1_ = std::make_unique<VrouterAgent>(
-        bus_, dp_, store_, AgentOptions{"node-1", "", state_ + "/node-1", "/proc/self/exe"});
-    a2_ = std::make_unique<VrouterAgent>(
-        bus_, dp_, store_, AgentOptions{"node-2", "", state_ + "/node-2", "/proc/self/exe"});
+    AgentOptions o1{"node-1", "", state_ + "/node-1", "/proc/self/exe"};
+    AgentOptions o2{"node-2", "", state_ + "/node-2", "/proc/self/exe"};
+    o1.tls_secrets = o2.tls_secrets = store_secrets(store_);
+    a1_ = std::make_unique<VrouterAgent>(bus_, dp_, store_, o1);
+    a2_ = std::make_unique<VrouterAgent>(bus_, dp_, store_, o2);
     CSIM_ASSERT_OK(gateway_.start());
     CSIM_ASSERT_OK(a1_->start());
     CSIM_ASSERT_OK(a2_->start());
@@ -104,6 +147,27 @@ class AgentTest : public ::testing::Test {
     if (!r.is_ok()) return {{"error", r.status().message()}};
     json out = {{"status", r->status}};
     if (r->status == 200) out["body"] = json::parse(r->body);
+    return out;
+  }
+
+  // HTTPS to the floating IP with this Host (and SNI) from the external client.
+  json https(const std::string& host) {
+    HttpRequestSpec spec;
+    spec.netns = kExternalNetns;
+    spec.ip = kFipAddress;
+    spec.port = 443;
+    spec.tls = true;
+    spec.host_header = host;
+    spec.path = "/qa.html";
+    spec.timeout = 3s;
+    auto r = http_request(spec);
+    if (!r.is_ok()) return {{"error", r.status().message()}};
+    json out = {{"status", r->status}};
+    if (r->tls) {
+      out["cn"] = r->tls->certificate.subject_cn;
+      out["sha256"] = r->tls->certificate.sha256;
+    }
+    if (r->status == 200) out["pod"] = json::parse(r->body)["pod"];
     return out;
   }
 
@@ -237,6 +301,133 @@ TEST_F(AgentTest, ExternalRequestReachesAPodThroughHaproxyThenFailsOverAndReload
   EXPECT_EQ(recorder_.of("agent.pod", "node-2").back()["state"], "stopped");
   auto names = list_netns();
   EXPECT_EQ(std::find(names.begin(), names.end(), "csim-pod-default.qa-2"), names.end());
+}
+
+TEST_F(AgentTest, TerminatesTlsWithKubernetesSecretsAndFollowsTheirChanges) {
+  ASSERT_TRUE(
+      store_
+          .create(tls_secret_object(
+              "default-tls", test_certs::self_signed("default.example", {"default.example"})))
+          .is_ok());
+  ASSERT_TRUE(store_
+                  .create(tls_secret_object(
+                      "foo-tls", test_certs::self_signed("foo.bar.com", {"foo.bar.com"})))
+                  .is_ok());
+  const std::string uid_a = create_pod("qa-1", "node-1");
+  const std::string uid_b = create_pod("qa-2", "node-2");
+  bus_.publish("control-node", "xmpp.node-1", view(1, 1, uid_a, tls_haproxy_config()));
+  bus_.publish("control-node", "xmpp.node-2", view(2, 1, uid_b, tls_haproxy_config()));
+  bus_.publish("control-node", "bgp.gateway", gateway_routes(1));
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  for (const char* n : {"node-1", "node-2"}) {
+    auto h = recorder_.of("agent.haproxy", n);
+    ASSERT_FALSE(h.empty()) << n;
+    EXPECT_EQ(h.back()["state"], "started") << h.back().dump();
+    EXPECT_EQ(h.back()["ports"], json::array({80, 443}));
+    EXPECT_EQ(h.back()["error"], "");
+    EXPECT_TRUE(recorder_.of("agent.ack", n).back()["ok"].get<bool>());
+  }
+
+  // SNI foo.bar.com: foo's certificate and the Service behind the rule.
+  json foo = https("foo.bar.com");
+  ASSERT_EQ(foo.value("status", 0), 200) << foo.dump();
+  EXPECT_EQ(foo["cn"], "foo.bar.com");
+  EXPECT_TRUE(foo["pod"] == "qa-1" || foo["pod"] == "qa-2") << foo.dump();
+  // Another name: the default certificate (the first crt), and no rule matches it.
+  json other = https("other.example");
+  EXPECT_EQ(other.value("status", 0), 404) << other.dump();
+  EXPECT_EQ(other["cn"], "default.example");
+  // Plain HTTP on :80 is untouched.
+  EXPECT_EQ(request("/qa.html").value("status", 0), 200);
+
+  // The PEM files: named by their Secret, 0600, in the instance's directory.
+  json si = a1_->introspect()["service_instances"][0];
+  ASSERT_EQ(si["certificates"].size(), 2u) << si.dump();
+  EXPECT_EQ(si["certificates"][1]["secret"], "default/foo-tls");
+  EXPECT_EQ(si["certificates"][1]["subject_cn"], "foo.bar.com");
+  const std::string foo_pem = si["certificates"][1]["file"];
+  EXPECT_EQ(foo_pem, state_ + "/node-1/loadbalancer/haproxy/" + kLb + "/default__foo-tls.pem");
+  for (const auto& c : si["certificates"]) {
+    struct stat st;
+    ASSERT_EQ(stat(c["file"].get<std::string>().c_str(), &st), 0) << c.dump();
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << c.dump();
+  }
+
+  // Rotation: a new certificate in the Secret reaches haproxy through kube.watch.secret.
+  const int pid_before = recorder_.of("agent.haproxy", "node-1").back()["pid"];
+  auto secret = store_.get("Secret", "default", "foo-tls");
+  ASSERT_TRUE(secret);
+  TlsSecret rotated = test_certs::self_signed("foo.bar.com", {"foo.bar.com", "www.foo.bar.com"});
+  (*secret)["data"] = tls_secret_object("foo-tls", rotated)["data"];
+  ASSERT_TRUE(store_.update(*secret).is_ok());
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  auto reloaded = recorder_.of("agent.haproxy", "node-1").back();
+  EXPECT_EQ(reloaded["state"], "reloaded") << reloaded.dump();
+  EXPECT_NE(reloaded["pid"], pid_before);
+  EXPECT_NE(reloaded["summary"].get<std::string>().find("Secret default/foo-tls changed"),
+            std::string::npos)
+      << reloaded["summary"];
+  json after = https("foo.bar.com");
+  EXPECT_NE(after["sha256"], foo["sha256"]) << "the new certificate is served";
+  EXPECT_EQ(a1_->introspect()["service_instances"][0]["certificates"][1]["sans"],
+            json::array({"foo.bar.com", "www.foo.bar.com"}));
+
+  // A Secret nobody uses changes nothing.
+  const size_t messages = recorder_.of("agent.haproxy").size();
+  ASSERT_TRUE(store_.create(tls_secret_object("unused", rotated)).is_ok());
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  EXPECT_EQ(recorder_.of("agent.haproxy").size(), messages);
+
+  // The Secret is deleted: its certificate is left out with a clear error, the rest serves.
+  ASSERT_TRUE(store_.remove("Secret", "default", "foo-tls").is_ok());
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  auto degraded = recorder_.of("agent.haproxy", "node-1").back();
+  EXPECT_EQ(degraded["state"], "reloaded");
+  EXPECT_EQ(degraded["error"],
+            "frontend f0000000-0000-4000-8000-000000000443 (bind 10.47.255.250:443): certificate "
+            "crt__default__foo-tls left out: Secret default/foo-tls: secrets \"foo-tls\" not found")
+      << degraded.dump();
+  EXPECT_EQ(a1_->introspect()["service_instances"][0]["error"], degraded["error"]);
+  EXPECT_EQ(https("foo.bar.com")["cn"], "default.example");
+  EXPECT_EQ(request("/qa.html").value("status", 0), 200);
+  // A new view keeps the error (and acks fine: the view itself was applied).
+  bus_.publish("control-node", "xmpp.node-1", view(1, 2, uid_a, tls_haproxy_config()));
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  EXPECT_TRUE(recorder_.of("agent.ack", "node-1").back()["ok"].get<bool>());
+  EXPECT_EQ(a1_->introspect()["service_instances"][0]["error"], degraded["error"]);
+
+  // It comes back: so does foo's certificate, and the error goes.
+  ASSERT_TRUE(store_.create(tls_secret_object("foo-tls", rotated)).is_ok());
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  EXPECT_EQ(recorder_.of("agent.haproxy", "node-1").back()["error"], "");
+  EXPECT_EQ(https("foo.bar.com")["cn"], "foo.bar.com");
+}
+
+TEST_F(AgentTest, StartsHaproxyWithTheFirstFrontendNotBefore) {
+  // What svc-monitor publishes before kube-manager's listeners exist: no frontend.
+  std::string bare = haproxy_config();
+  const size_t from = bare.find("frontend "), to = bare.find("\nbackend p1") + 1;
+  bare.erase(from, to - from);
+  const std::string uid_a = create_pod("qa-1", "node-1");
+  bus_.publish("control-node", "xmpp.node-1", view(1, 1, uid_a, bare));
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  auto h = recorder_.of("agent.haproxy", "node-1");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0]["state"], "waiting") << h[0].dump();
+  EXPECT_EQ(h[0]["pid"], 0);
+  EXPECT_NE(h[0]["summary"].get<std::string>().find("no frontend yet"), std::string::npos);
+  EXPECT_TRUE(recorder_.of("agent.ack", "node-1").back()["ok"].get<bool>());
+  // The same view again says nothing new.
+  bus_.publish("control-node", "xmpp.node-1", view(1, 2, uid_a, bare));
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  EXPECT_EQ(recorder_.of("agent.haproxy", "node-1").size(), 1u);
+  // The listeners arrive: one start (no reload), and it serves.
+  bus_.publish("control-node", "xmpp.node-1", view(1, 3, uid_a, haproxy_config()));
+  ASSERT_TRUE(bus_.run_until_idle(30s));
+  h = recorder_.of("agent.haproxy", "node-1");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1]["state"], "started") << h[1].dump();
+  EXPECT_EQ(a1_->introspect()["service_instances"][0]["last_command"], "start");
 }
 
 TEST_F(AgentTest, BrokenHaproxyConfigIsReportedUpstream) {

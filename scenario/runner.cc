@@ -58,6 +58,16 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+// The names the served certificate is issued to: subject CN first, then its SANs.
+std::vector<std::string> certificate_names(const std::optional<agent::TlsPeer>& tls) {
+  std::vector<std::string> names;
+  if (!tls) return names;
+  if (!tls->certificate.subject_cn.empty()) names.push_back(tls->certificate.subject_cn);
+  for (const auto& san : tls->certificate.sans)
+    if (std::find(names.begin(), names.end(), san) == names.end()) names.push_back(san);
+  return names;
+}
+
 // One answer, judged.
 struct Verdict {
   bool right = false;
@@ -240,6 +250,15 @@ class ScenarioRun {
       return v;
     }
     v.got = std::to_string(r->status);
+    if (want.certificate) {
+      const auto names = certificate_names(r->tls);
+      v.got += " (certificate " + (names.empty() ? std::string("none") : join(names)) + ")";
+      if (std::find(names.begin(), names.end(), *want.certificate) == names.end()) {
+        v.why = "expected a certificate for " + *want.certificate + ", got " +
+                (names.empty() ? std::string("none") : "one for " + join(names));
+        return v;
+      }
+    }
     auto echo = nlohmann::json::parse(r->body, nullptr, false);
     const bool from_pod = r->status == 200 && echo.is_object() && echo.contains("pod") && echo["pod"].is_string();
     std::vector<std::string> services;
@@ -308,12 +327,14 @@ class ScenarioRun {
     agent::HttpRequestSpec spec;
     spec.netns = agent::kExternalNetns;
     spec.ip = ip;
-    spec.port = 80;
+    spec.port = x.request.https ? 443 : 80;
+    spec.tls = x.request.https;
     spec.method = x.request.method;
     spec.host_header = x.request.host.empty() ? ip : x.request.host;
     spec.path = x.request.path;
     spec.timeout = options_.request_timeout;
-    c.request = x.request.method + " http://" + ip + x.request.path + " Host: " + spec.host_header;
+    c.request = x.request.method + (x.request.https ? " https://" : " http://") + ip + x.request.path +
+                " Host: " + spec.host_header;
 
     std::set<std::string> pods;
     int tries = 0, wrong = 0;

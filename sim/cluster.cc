@@ -13,6 +13,7 @@
 #include "kube/apply.h"
 #include "kube/object_store.h"
 #include "kube/object_util.h"
+#include "kube/secret.h"
 #include "sim/control_plane.h"
 
 namespace csim::sim {
@@ -27,6 +28,19 @@ std::string binding(const controller::ConfigObject& si, const std::string& key) 
   for (const auto& kv : b->value("key_value_pair", nlohmann::json::array()))
     if (kv.value("key", "") == key) return kv.value("value", "");
   return "";
+}
+
+// The agents' certificate source: Secrets of the Kubernetes store (what Contrail's agent
+// fetches from the API server, contrail-reference.md §4.6). Secret changes reach the agents
+// through kube.watch.secret, to which they subscribe themselves.
+agent::TlsSecretSource tls_secrets_from(kube::ObjectStore& store) {
+  return [&store](const std::string& ns, const std::string& name) -> core::Result<agent::TlsSecret> {
+    auto secret = store.get("Secret", ns, name);
+    if (!secret) return core::not_found("Secret " + ns + "/" + name + " does not exist");
+    auto pair = kube::tls_key_pair(*secret);
+    if (!pair.is_ok()) return pair.status();
+    return agent::TlsSecret{pair->certificate_pem, pair->private_key_pem};
+  };
 }
 
 }  // namespace
@@ -95,6 +109,7 @@ core::Result<std::unique_ptr<Cluster>> Cluster::start(const ClusterOptions& opti
     ao.underlay_ip = underlay;
     ao.state_dir = options.state_dir + "/" + node;
     ao.csim_binary_path = options.csim_binary;
+    ao.tls_secrets = tls_secrets_from(impl->control_plane->store());
     std::filesystem::create_directories(ao.state_dir);
     auto a = std::make_unique<agent::VrouterAgent>(*impl->bus, *impl->dataplane,
                                                    impl->control_plane->store(), ao);

@@ -375,10 +375,41 @@ std::string render_backend(const HaproxyPool& pool,
   return join(conf, "\n\t") + "\n\n";
 }
 
+// The loadbalancer as Contrail would have it: without the pools kube-manager keeps for
+// backends it could not resolve (kBackendUnavailableAnnotation), their members, and the
+// listeners left without any pool by that.
+HaproxyLoadbalancer without_unavailable_backends(const HaproxyLoadbalancer& lb) {
+  HaproxyLoadbalancer out = lb;
+  std::set<std::string> gone, kept_listeners, emptied_listeners;
+  out.pools.clear();
+  for (const auto& p : lb.pools) {
+    if (p.annotations.count(kBackendUnavailableAnnotation)) {
+      gone.insert(p.uuid);
+      emptied_listeners.insert(p.listener_uuid);
+    } else {
+      out.pools.push_back(p);
+      kept_listeners.insert(p.listener_uuid);
+    }
+  }
+  out.members.clear();
+  for (const auto& m : lb.members)
+    if (!gone.count(m.pool_uuid)) out.members.push_back(m);
+  out.listeners.clear();
+  for (const auto& l : lb.listeners)
+    if (!emptied_listeners.count(l.uuid) || kept_listeners.count(l.uuid))
+      out.listeners.push_back(l);
+  return out;
+}
+
 }  // namespace
 
 core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb) {
   if (Status s = validate(lb); !s) return s;
+  if (lb.semantics == RoutingSemantics::kContrail &&
+      std::any_of(lb.pools.begin(), lb.pools.end(), [](const HaproxyPool& p) {
+        return p.annotations.count(kBackendUnavailableAnnotation) > 0;
+      }))
+    return render_haproxy_config(without_unavailable_backends(lb));
 
   // Pools in spec order (index annotation, then uuid); members by uuid.
   std::vector<const HaproxyPool*> pools;
@@ -492,6 +523,10 @@ core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb) {
 
   // The Kubernetes semantics: every pool of the loadbalancer names hosts the Ingress owns.
   const bool kubernetes = lb.semantics == RoutingSemantics::kKubernetes;
+  // An Ingress loadbalancer with nothing to route still answers on port 80: 404.
+  const HaproxyListener no_rules{kNoRulesFrontend, "HTTP", 80};
+  if (kubernetes && lb.merge_listeners_by_port && frontends.empty())
+    frontends.push_back({&no_rules, {&no_rules}, {}});
   std::vector<RoutingPool> ingress_pools;
   if (kubernetes)
     for (const HaproxyPool* p : pools) ingress_pools.push_back({p->uuid, p->annotations});
@@ -502,8 +537,20 @@ core::Result<std::string> render_haproxy_config(const HaproxyLoadbalancer& lb) {
     const HaproxyListener& ll = *fe.first;
     std::string ssl;
     if (ll.protocol == "TERMINATED_HTTPS") {
-      if (!ll.default_tls_container.empty()) ssl += " crt__" + ll.default_tls_container;
-      for (const auto& sni : fe.sni_containers) ssl += " crt__" + sni;
+      // haproxy serves the first `crt` to clients whose SNI matches no certificate.
+      // Contrail takes only the first listener's default_tls_container, so when that
+      // listener is a host's SNI copy the Ingress's default certificate (the spec.tls
+      // entry without hosts) is never served; csim takes the first listener of the port
+      // that has one, then every SNI certificate once.
+      std::vector<std::string> tokens;
+      for (const HaproxyListener* l : fe.listeners)
+        if (!l->default_tls_container.empty()) {
+          tokens.push_back(l->default_tls_container);
+          break;
+        }
+      for (const auto& sni : fe.sni_containers)
+        if (std::find(tokens.begin(), tokens.end(), sni) == tokens.end()) tokens.push_back(sni);
+      for (const auto& t : tokens) ssl += " crt__" + t;
     }
     if (!ssl.empty()) ssl = "ssl" + ssl + " no-sslv3";
     std::vector<std::string> conf = {

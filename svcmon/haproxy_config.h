@@ -31,7 +31,11 @@
 //    `no-match-404`, which answers 404 and comes after the pools' backends). The global,
 //    defaults and backend sections are the same in both. Host and path annotations must
 //    then also be routable (no ':' or leading '-' in a host, a path starting with '/';
-//    an empty path means none), and no pool may be called `no-match-404`.
+//    an empty path means none), and no pool may be called `no-match-404`. An Ingress
+//    loadbalancer without any enabled listener gets `frontend no-rules-80` on <vip>:80,
+//    answering 404 (kNoRulesFrontend). Pools annotated `backend_unavailable` are routed
+//    like any pool (their backend has no server: 503); the contrail semantics hides them,
+//    their members and the listeners they leave without a pool.
 //
 // Thread-safety: pure functions, callable from any thread.
 #pragma once

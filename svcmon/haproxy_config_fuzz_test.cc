@@ -303,7 +303,9 @@ void expect_pool_lines(const HaproxyLoadbalancer& lb, const std::string& text) {
   }
   EXPECT_EQ(count_prefix(lines, "\tacl "), acls + claims) << text;
   EXPECT_EQ(count_prefix(lines, "\tuse_backend "), use_backends + claims) << text;
-  const size_t frontends = lb.listeners.empty() ? 0 : 1;  // all on one port: one frontend
+  // All on one port: one frontend; the kubernetes semantics also gives an Ingress without
+  // any listener its 404 frontend (kNoRulesFrontend).
+  const size_t frontends = lb.listeners.empty() && !k8s ? 0 : 1;
   EXPECT_EQ(count_sections(text).frontends, static_cast<int>(frontends));
   EXPECT_EQ(count_prefix(lines, "\tdefault_backend "), k8s ? frontends : defaults) << text;
   EXPECT_EQ(count_prefix(lines, "backend no-match-404"), k8s && defaults == 0 ? frontends : 0u);
@@ -413,9 +415,19 @@ TEST(HaproxyConfigFuzz, RealHaproxyAnswersAsTheReferenceRoutersDecide) {
       const int port = free_port();
       ASSERT_GT(port, 0);
       HaproxyLoadbalancer lb = loadbalancer_of(ingress, sem, port);
-      if (lb.listeners.empty()) continue;  // no pool, no frontend: nothing listens
+      // Contrail: no pool, no frontend, nothing listens.
+      if (lb.listeners.empty() && sem == RoutingSemantics::kContrail) continue;
       auto text = render_haproxy_config(lb);
       if (!text) continue;  // Contrail and an empty path (checked above)
+      if (lb.listeners.empty()) {
+        // Kubernetes: nothing to route still answers (404) on port 80; here on `port`.
+        const std::string bind = "\tbind 127.0.0.1:80 \n";
+        ASSERT_NE(text->find("frontend " + std::string(kNoRulesFrontend) + "\n"), std::string::npos)
+            << *text;
+        ASSERT_NE(text->find(bind), std::string::npos) << *text;
+        text->replace(text->find(bind), bind.size(),
+                      "\tbind 127.0.0.1:" + std::to_string(port) + " \n");
+      }
       auto runtime = runtime_text(*text, dir.path());
       ASSERT_TRUE(runtime.is_ok()) << runtime.status().to_string();
       const std::string file = dir.path() + "/serve.cfg";

@@ -90,7 +90,8 @@ TEST_P(GoldenTest, RendersExactlyTheGoldenText) {
 INSTANTIATE_TEST_SUITE_P(Haproxy, GoldenTest,
                          ::testing::Values("reference-3-5", "simple-fanout", "virtual-host",
                                            "single-service", "host-path", "member-admin-down",
-                                           "tls-443", "kubernetes-rules"),
+                                           "tls-443", "kubernetes-rules", "missing-service",
+                                           "no-listeners"),
                          param_name);
 
 // The same inputs with `--semantics kubernetes`: testdata/<name>.kubernetes.cfg.
@@ -114,7 +115,7 @@ TEST_P(KubernetesGoldenTest, RendersExactlyTheGoldenText) {
 INSTANTIATE_TEST_SUITE_P(Haproxy, KubernetesGoldenTest,
                          ::testing::Values("reference-3-5", "simple-fanout", "virtual-host",
                                            "single-service", "host-path", "member-admin-down",
-                                           "kubernetes-rules"),
+                                           "kubernetes-rules", "tls-443", "missing-service"),
                          param_name);
 
 // A small LB: one HTTP listener per rule, all on port 80.
@@ -167,6 +168,26 @@ TEST(HaproxyConfig, SpecOrderNamesTheFrontendAndOrdersRulesAndBackends) {
   std::swap(lb.pools[0], lb.pools[1]);
   std::swap(lb.listeners[0], lb.listeners[1]);
   EXPECT_EQ(*render_haproxy_config(lb), text);
+}
+
+TEST(HaproxyConfig, TlsBindServesTheDefaultCertificateFirstAndEachCertificateOnce) {
+  // Spec order: two SNI copies of host foo (paths /b and /a), then a path copy with the
+  // default certificate ("ALL"). Contrail would take only the first listener's default
+  // (none here), so the default certificate would never be served.
+  auto lb = two_rules();
+  for (auto& l : lb.listeners) {
+    l.protocol = "TERMINATED_HTTPS";
+    l.protocol_port = 443;
+    l.sni_containers = {"ns__foo"};
+  }
+  lb.listeners.push_back({"L-c", "TERMINATED_HTTPS", 443});
+  lb.listeners.back().default_tls_container = "ns__wild";
+  lb.pools.push_back({"P-c", "L-c", "HTTP", "ROUND_ROBIN", true,
+                      {{"type", "acl"}, {"path", "/c"}, {"index", "2"}}});
+  std::string text = *render_haproxy_config(lb);
+  EXPECT_NE(text.find("\tbind 10.47.255.252:443 ssl crt__ns__wild crt__ns__foo no-sslv3\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(HaproxyConfig, PoolsWithoutIndexComeLastByUuid) {
@@ -226,6 +247,48 @@ TEST(HaproxyConfig, NoListenersGivesGlobalsAndDefaultsOnly) {
   std::string text = *render_haproxy_config(lb);
   EXPECT_EQ(text.substr(text.size() - 26), "\n\ttimeout server 300000\n\n\n");
   EXPECT_EQ(count_sections(text).frontends, 0);
+}
+
+TEST(HaproxyConfig, KubernetesAnswers404ForAnIngressWithoutListeners) {
+  HaproxyLoadbalancer lb = load_input("no-listeners");
+  lb.semantics = RoutingSemantics::kKubernetes;
+  auto text = render_haproxy_config(lb);
+  ASSERT_TRUE(text.is_ok()) << text.status().to_string();
+  expect_golden(*text, "no-listeners.kubernetes.cfg");
+  EXPECT_NE(text->find("frontend " + std::string(kNoRulesFrontend) +
+                       "\n\toption tcplog\n\tbind 10.47.255.244:80 \n"),
+            std::string::npos);
+  EXPECT_NE(text->find("\tdefault_backend no-match-404\n"), std::string::npos);
+  // Only Ingress loadbalancers (merged listeners) get it; and only when nothing listens.
+  lb.merge_listeners_by_port = false;
+  EXPECT_EQ(count_sections(*render_haproxy_config(lb)).frontends, 0);
+  lb = two_rules();
+  lb.semantics = RoutingSemantics::kKubernetes;
+  EXPECT_EQ(render_haproxy_config(lb)->find(kNoRulesFrontend), std::string::npos);
+  // Every listener disabled: nothing listens otherwise, so the 404 frontend does.
+  for (auto& l : lb.listeners) l.admin_state = false;
+  EXPECT_NE(render_haproxy_config(lb)->find(kNoRulesFrontend), std::string::npos);
+}
+
+TEST(HaproxyConfig, UnavailableBackendsRouteTo503InKubernetesAndAreHiddenFromContrail) {
+  HaproxyLoadbalancer lb = load_input("missing-service");
+  auto contrail = render_haproxy_config(lb);
+  ASSERT_TRUE(contrail.is_ok());
+  for (const char* gone : {"P2", "P3", "L2", "L3"})
+    EXPECT_EQ(contrail->find(gone), std::string::npos) << gone;
+  lb.semantics = RoutingSemantics::kKubernetes;
+  auto k8s = render_haproxy_config(lb);
+  ASSERT_TRUE(k8s.is_ok());
+  // Routed like any rule (no fall-through), to a backend without server: haproxy's 503.
+  EXPECT_NE(k8s->find("\tuse_backend P3 if P3_host\n"), std::string::npos);
+  EXPECT_NE(k8s->find("backend P3\n\tmode http\n\tbalance roundrobin\n\toption forwardfor\n\n"),
+            std::string::npos);
+  // A listener with an unavailable pool and an available one stays under Contrail.
+  lb = load_input("missing-service");
+  lb.pools[1].listener_uuid = "L1";
+  contrail = render_haproxy_config(lb);
+  EXPECT_NE(contrail->find("frontend L1\n"), std::string::npos);
+  EXPECT_EQ(contrail->find("P2"), std::string::npos);
 }
 
 TEST(HaproxyConfig, RuleWithNeitherHostNorPathKeepsContrailsEmptyCondition) {

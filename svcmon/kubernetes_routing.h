@@ -44,6 +44,16 @@ namespace csim::svcmon {
 // The backend every unmatched request of a frontend without a default pool goes to:
 // `http-request return status 404 default-errorfiles`.
 inline constexpr const char* kNoMatchBackend = "no-match-404";
+// The frontend an Ingress loadbalancer gets on port 80 when it has no listener at all
+// (every rule's backend is missing or not a Service): it answers 404, as ingress-nginx
+// does for an Ingress with nothing to route, instead of refusing connections.
+inline constexpr const char* kNoRulesFrontend = "no-rules-80";
+// The pool annotation kube-manager sets on a backend it could not resolve (the Service is
+// missing, has no clusterIP, or no port of that name); the value says why. The pool has no
+// member. The kubernetes semantics routes it like any pool, so its requests get haproxy's
+// 503 (no server), as ingress-nginx answers; Contrail's renderer never sees such a pool
+// (svc-monitor hides it: Contrail has no listener for such a backend).
+inline constexpr const char* kBackendUnavailableAnnotation = "backend_unavailable";
 // Its body lines (after "backend no-match-404").
 std::vector<std::string> no_match_backend_lines();
 
