@@ -184,9 +184,9 @@ int run_up(int argc, char** argv) {
             << "#   kubeconfig      " << r.value("kubeconfig", "") << "\n"
             << "#   log             " << r.value("log", "") << "\n"
             << "#   then: kubectl apply -f FILE; csim status; csim curl http://<ingress address>/PATH; csim down\n";
-  if (r.value("token", false))
-    std::cout << "# note: kubectl sends no token to an http:// server, so with --token only other HTTP\n"
-                 "# clients (curl -H 'Authorization: Bearer T') get in; use loopback without a token for kubectl\n";
+  if (r.value("tls", false))
+    std::cout << "# the Kubernetes API is HTTPS (--token): its CA and the token are in the kubeconfig; other\n"
+                 "# clients need both (curl --cacert <state>/tls/ca.crt -H 'Authorization: Bearer T')\n";
   std::cout << "export KUBECONFIG=" << daemon::shell_quote(r.value("kubeconfig", "")) << "\n";
   return 0;
 }

@@ -357,35 +357,94 @@ TEST_F(CsimUp, DownLeavesNothingAndUpWorksAgain) {
   EXPECT_NE(text.str().find("stopping (signal Terminated)"), std::string::npos) << text.str();
 }
 
-// With a token, both API servers want it (kubectl cannot send it over http://, so this is
-// for curl-like clients); the kubeconfig carries it.
-TEST(CsimUpToken, BothApisRequireTheToken) {
+// With a token, every API wants it. The Kubernetes API is then HTTPS with csim's own CA in
+// the kubeconfig, so the real kubectl sends the token (client-go sends none to http://):
+// get and apply work, a wrong token is refused with kubectl's usual words, plain HTTP on
+// the port is told to use HTTPS, and the certificate is reused by the next `csim up`.
+TEST(CsimUpToken, KubectlOverHttpsAndEveryApiRequiresTheToken) {
   const std::string csim = fs::absolute("cli/csim").string();
   StateDir state{tmp_root() + "/csim-token"};
   fs::remove_all(state.dir);
+  const std::string cache = tmp_root() + "/kubectl-cache-token";
+  fs::remove_all(cache);
+  fs::remove_all(cache + "-other");
   const std::string token = "s3cret-token-for-tests";
-  Outcome up = run({csim, "up", "--state-dir", state.dir, "--port", "0", "--config-port", "0", "--introspect-port", "0", "--listen",
-                    "127.0.0.1", "--token", token, "--nodes", "1"},
-                   seconds(120));
+  const std::vector<std::string> up_argv = {csim, "up", "--state-dir", state.dir, "--port", "0", "--config-port", "0",
+                                            "--introspect-port", "0", "--listen", "127.0.0.1", "--token", token,
+                                            "--nodes", "1"};
+  Outcome up = run(up_argv, seconds(120));
   ASSERT_EQ(up.code, 0) << up.all();
-  EXPECT_NE(up.out.find("kubectl sends no token"), std::string::npos) << up.out;
   std::smatch api, config, introspect;
-  ASSERT_TRUE(std::regex_search(up.out, api, std::regex(R"(Kubernetes API  http://127\.0\.0\.1:(\d+))")));
+  ASSERT_TRUE(std::regex_search(up.out, api, std::regex(R"(Kubernetes API  https://127\.0\.0\.1:(\d+))"))) << up.out;
   ASSERT_TRUE(std::regex_search(up.out, config, std::regex(R"(config API      http://127\.0\.0\.1:(\d+))")));
   ASSERT_TRUE(std::regex_search(up.out, introspect, std::regex(R"(introspection   http://127\.0\.0\.1:(\d+))")));
-  auto get = [&](int port, const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers) {
+  // A discovery cache per kubeconfig: with none, kubectl's first request is discovery.
+  auto kubectl = [&](const std::string& kubeconfig, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"kubectl", "--kubeconfig", kubeconfig, "--cache-dir",
+                                     cache + (kubeconfig == state.kubeconfig() ? "" : "-other"),
+                                     "--request-timeout=20s"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  };
+
+  // The kubeconfig: the https URL, the token and the CA; the key files are private.
+  std::ifstream kubeconfig_file(state.kubeconfig());
+  std::stringstream kubeconfig;
+  kubeconfig << kubeconfig_file.rdbuf();
+  EXPECT_NE(kubeconfig.str().find("server: \"https://127.0.0.1:" + api[1].str() + "\""), std::string::npos)
+      << kubeconfig.str();
+  EXPECT_NE(kubeconfig.str().find("certificate-authority-data: "), std::string::npos) << kubeconfig.str();
+  EXPECT_NE(kubeconfig.str().find(token), std::string::npos);
+  for (const char* key : {"/ca.key", "/apiserver.key"}) {
+    struct stat st;
+    ASSERT_EQ(stat((state.tls_dir() + key).c_str(), &st), 0) << key;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << key;
+  }
+
+  // The real kubectl over HTTPS with the token.
+  Outcome ns = kubectl(state.kubeconfig(), {"get", "ns"});
+  ASSERT_EQ(ns.code, 0) << ns.all();
+  EXPECT_NE(ns.out.find("default"), std::string::npos) << ns.out;
+  const std::string manifest = tmp_root() + "/token-ns.yaml";
+  std::ofstream(manifest) << "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: over-https\n";
+  Outcome apply = kubectl(state.kubeconfig(), {"apply", "-f", manifest});
+  EXPECT_EQ(apply.code, 0) << apply.all();
+  EXPECT_NE(apply.out.find("namespace/over-https created"), std::string::npos) << apply.all();
+  Outcome got = kubectl(state.kubeconfig(), {"get", "ns", "over-https", "-o", "name"});
+  EXPECT_EQ(got.out, "namespace/over-https\n") << got.all();
+
+  // A wrong token: 401 with a Status. kubectl's words for it during discovery, then (with
+  // no discovery needed) the Status's message.
+  std::string wrong_text = kubeconfig.str();
+  wrong_text.replace(wrong_text.find(token), token.size(), "wrong-token-for-tests");
+  const std::string wrong = tmp_root() + "/kubeconfig-wrong-token";
+  std::ofstream(wrong) << wrong_text;
+  Outcome refused = kubectl(wrong, {"get", "ns"});
+  EXPECT_EQ(refused.code, 1) << refused.all();
+  EXPECT_NE(refused.err.find("error: You must be logged in to the server (the server has asked for the client to "
+                             "provide credentials)"),
+            std::string::npos)
+      << refused.all();
+  Outcome raw = kubectl(wrong, {"get", "--raw", "/api/v1/namespaces"});
+  EXPECT_EQ(raw.code, 1) << raw.all();
+  EXPECT_NE(raw.err.find("error: You must be logged in to the server (Unauthorized)"), std::string::npos) << raw.all();
+
+  auto get = [&](int port, const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
+                 std::string* body = nullptr) {
     agent::HttpRequestSpec spec;
     spec.ip = "127.0.0.1";
     spec.port = port;
     spec.path = path;
     spec.extra_headers = headers;
     auto r = agent::http_request(spec);
+    if (body) *body = r.is_ok() ? r->body : r.status().message();
     return r.is_ok() ? r->status : -1;
   };
   const int api_port = std::stoi(api[1]), config_port = std::stoi(config[1]);
-  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {}), 401);
-  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {{"Authorization", "Bearer " + token}}), 200);
-  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {{"Authorization", "Bearer wrong-token-xx"}}), 401);
+  std::string body;
+  EXPECT_EQ(get(api_port, "/api/v1/namespaces", {{"Authorization", "Bearer " + token}}, &body), 400)
+      << "plain HTTP on the HTTPS port";
+  EXPECT_NE(body.find("Client sent an HTTP request to an HTTPS server."), std::string::npos) << body;
   EXPECT_EQ(get(config_port, "/loadbalancers", {}), 401);
   EXPECT_EQ(get(config_port, "/loadbalancers", {{"X-Auth-Token", token}}), 200);
   const int introspect_port = std::stoi(introspect[1]);
@@ -398,10 +457,6 @@ TEST(CsimUpToken, BothApisRequireTheToken) {
   Outcome agent_cli = run({csim, "agent", "list", "--state-dir", state.dir});
   EXPECT_EQ(agent_cli.code, 0) << agent_cli.all();
   EXPECT_NE(agent_cli.out.find("node-1"), std::string::npos) << agent_cli.out;
-  std::ifstream kubeconfig(state.kubeconfig());
-  std::stringstream text;
-  text << kubeconfig.rdbuf();
-  EXPECT_NE(text.str().find(token), std::string::npos);
   // The token reaches the daemon through its environment, which commands it runs do not inherit.
   Outcome env = run({csim, "exec", "--state-dir", state.dir, "csim-ext", "--", "env"});
   EXPECT_EQ(env.code, 0) << env.all();
@@ -410,6 +465,27 @@ TEST(CsimUpToken, BothApisRequireTheToken) {
   EXPECT_EQ(env.out.find("CSIM_DAEMON"), std::string::npos) << env.out;
   Outcome down = run({csim, "down", "--state-dir", state.dir}, seconds(40));
   EXPECT_EQ(down.code, 0) << down.all();
+
+  // The next `csim up` reuses the certificate: the CA kubectl was given stays valid.
+  Outcome again = run(up_argv, seconds(120));
+  ASSERT_EQ(again.code, 0) << again.all();
+  std::ifstream again_file(state.kubeconfig());
+  std::stringstream again_text;
+  again_text << again_file.rdbuf();
+  auto ca_line = [](const std::string& text) {
+    size_t at = text.find("certificate-authority-data: ");
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+  };
+  EXPECT_FALSE(ca_line(again_text.str()).empty());
+  EXPECT_EQ(ca_line(again_text.str()), ca_line(kubeconfig.str()));
+  std::ifstream log(state.log_file());
+  std::stringstream log_text;
+  log_text << log.rdbuf();
+  EXPECT_NE(log_text.str().find("TLS certificate for the Kubernetes API reused"), std::string::npos) << log_text.str();
+  Outcome after = kubectl(state.kubeconfig(), {"get", "ns", "over-https", "-o", "name"});
+  EXPECT_EQ(after.out, "namespace/over-https\n") << after.all();
+  Outcome down_again = run({csim, "down", "--state-dir", state.dir}, seconds(40));
+  EXPECT_EQ(down_again.code, 0) << down_again.all();
   EXPECT_FALSE(lock_is_held(state));
   if (auto pid = read_pid_file(state); pid && is_csim_daemon(*pid)) kill(*pid, SIGKILL);
 }

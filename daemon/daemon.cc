@@ -29,9 +29,9 @@
 #include "daemon/json_http_server.h"
 #include "daemon/listener.h"
 #include "daemon/module_activity.h"
-#include "daemon/tcp_forwarder.h"
 #include "kube/apiserver/kubeconfig.h"
 #include "kube/apiserver/server.h"
+#include "kube/apiserver/tls_cert.h"
 #include "kube/object_store.h"
 #include "sim/cluster.h"
 
@@ -83,6 +83,21 @@ std::string netns_kind(const std::string& name) {
   return "other";
 }
 
+// The names clients may dial the API server by: the listen address (unless it is the
+// unspecified 0.0.0.0 / ::), the loopback address of its family, localhost.
+kube::apiserver::CertRequest serving_cert_request(const std::string& listen_address) {
+  kube::apiserver::CertRequest request;
+  const bool v6 = listen_address.find(':') != std::string::npos;
+  if (listen_address != "0.0.0.0" && listen_address != "::") request.ip_addresses.push_back(listen_address);
+  for (const char* loopback : {"127.0.0.1", v6 ? "::1" : nullptr}) {
+    if (loopback == nullptr) continue;
+    if (std::find(request.ip_addresses.begin(), request.ip_addresses.end(), loopback) == request.ip_addresses.end())
+      request.ip_addresses.push_back(loopback);
+  }
+  request.dns_names.push_back("localhost");
+  return request;
+}
+
 bool known_netns(const std::string& name) {
   const auto names = agent::list_netns();
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -120,7 +135,6 @@ class Daemon {
   std::unique_ptr<sim::Cluster> cluster_;
   std::unique_ptr<ModuleActivity> activity_;
   std::unique_ptr<kube::apiserver::ApiServer> api_;
-  std::unique_ptr<TcpForwarder> api_forwarder_;
   std::unique_ptr<controller::ConfigRestServer> config_api_;
   std::unique_ptr<JsonHttpServer> introspect_;
   std::unique_ptr<ControlServer> control_;
@@ -147,7 +161,8 @@ core::Status Daemon::start() {
   signal(SIGPIPE, SIG_IGN);
 
   const std::string host = url_host(config_.listen_address);
-  api_url_ = "http://" + host + ":" + std::to_string(config_.api_port);
+  const bool tls = !config_.token.empty();  // kubectl sends a token to https:// servers only
+  api_url_ = std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(config_.api_port);
   config_url_ = "http://" + host + ":" + std::to_string(config_.config_port);
   introspect_url_ = "http://" + host + ":" + std::to_string(config_.introspect_port);
 
@@ -172,16 +187,21 @@ core::Status Daemon::start() {
   activity_ = std::make_unique<ModuleActivity>(cluster_->bus());
 
   kube::apiserver::ApiServerOptions api_options;
-  api_options.listen_address = "127.0.0.1";  // inside the sandbox; reached through the forwarder
-  api_options.port = 0;
+  api_options.listen_fd = config_.api_fd;  // bound on the host by the outer `csim up`
   api_options.token = config_.token;
+  std::string ca_pem;
+  if (tls) {
+    auto cert = kube::apiserver::ensure_serving_cert(config_.state.tls_dir(), serving_cert_request(config_.listen_address));
+    if (!cert.is_ok()) return core::unavailable("the Kubernetes API server's certificate: " + cert.status().message());
+    log_line("TLS certificate for the Kubernetes API " + cert->action + " in " + config_.state.tls_dir() +
+             (cert->reason.empty() ? "" : " (" + cert->reason + ")"));
+    api_options.tls = kube::apiserver::TlsOptions{cert->cert.cert_pem, cert->cert.key_pem};
+    ca_pem = cert->cert.ca_cert_pem;
+  }
   api_ = std::make_unique<kube::apiserver::ApiServer>(cluster_->store(), cluster_->bus(), api_options);
-  auto inner_port = api_->start();
-  if (!inner_port.is_ok()) return core::unavailable("the Kubernetes API server: " + inner_port.status().message());
-  api_forwarder_ = std::make_unique<TcpForwarder>(config_.api_fd, "127.0.0.1", *inner_port);
-  if (auto st = api_forwarder_->start(); !st.is_ok())
-    return core::unavailable("the Kubernetes API server's host socket: " + st.message());
-  log_line("Kubernetes API on " + api_url_ + " (inside the sandbox: 127.0.0.1:" + std::to_string(*inner_port) + ")");
+  if (auto port = api_->start(); !port.is_ok())
+    return core::unavailable("the Kubernetes API server: " + port.status().message());
+  log_line("Kubernetes API on " + api_url_);
 
   controller::RestOptions rest;
   rest.listen_fd = config_.config_fd;
@@ -208,7 +228,9 @@ core::Status Daemon::start() {
   if (auto st = control_->start(); !st.is_ok()) return st;
 
   files_written_ = true;
-  if (auto st = kube::apiserver::write_kubeconfig(config_.state.kubeconfig(), api_url_, config_.token); !st.is_ok())
+  if (auto st = kube::apiserver::write_kubeconfig(config_.state.kubeconfig(),
+                                                  {.server_url = api_url_, .token = config_.token, .ca_pem = ca_pem});
+      !st.is_ok())
     return st;
   DaemonEndpoints endpoints;
   endpoints.pid = config_.outer_pid;
@@ -240,6 +262,7 @@ json Daemon::ready_info() const {
           {"control_socket", config_.state.control_socket()},
           {"log", config_.state.log_file()},
           {"token", !config_.token.empty()},
+          {"tls", !config_.token.empty()},
           {"restored", cluster_dir_.restored},
           {"removed_leftovers", cluster_dir_.removed},
           {"nodes", nodes}};
@@ -268,7 +291,6 @@ void Daemon::stop() {
     _exit(3);
   }).detach();
   if (control_) control_->stop();
-  if (api_forwarder_) api_forwarder_->stop();
   if (api_) api_->stop();
   if (config_api_) config_api_->stop();
   if (introspect_) introspect_->stop();

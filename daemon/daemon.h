@@ -4,20 +4,25 @@
 // SIGHUP stops it gracefully.
 //
 //   host                                  │ sandbox (user + mount + net + PID namespaces)
-//   kubectl ──▶ 127.0.0.1:<api port> ─────┼─▶ TcpForwarder ─▶ ApiServer 127.0.0.1:<free>
+//   kubectl ──▶ 127.0.0.1:<api port> ─────┼─▶ ApiServer (serves the host socket; HTTPS
+//                                         │   with a token, its CA in the kubeconfig)
 //   curl    ──▶ 127.0.0.1:<config port> ──┼─▶ ConfigRestServer (serves the host socket)
 //   curl    ──▶ 127.0.0.1:<introspect> ───┼─▶ JsonHttpServer: the agents' introspection
 //   csim config|agent read <state>/csim.json for these ports
 //   csim status|curl|exec|down ─▶ <state>/control.sock ─▶ ControlServer (this file's handler)
 //
 // The listening sockets were bound by the outer `csim up` in the host's namespace and
-// inherited (daemon/launcher.h passes their numbers). Start-up: prepare <state>/cluster
+// inherited (daemon/launcher.h passes their numbers); the servers adopt them, so nothing
+// is relayed. With a token the Kubernetes API is HTTPS (kubectl sends a token only to
+// https:// servers): a CA and server certificate (EC P-256; SANs: the listen address,
+// 127.0.0.1 (and ::1 for IPv6), localhost) are made in <state>/tls, or reused from there
+// while valid, and the kubeconfig carries the CA. Without a token it is plain HTTP. Start-up: prepare <state>/cluster
 // (daemon/cluster_dir.h: kept between runs, the dead run's leftovers removed), start the
 // Cluster with persistence on (the config DB and the apiserver's objects live in files
 // there, so the same cluster comes back: same uids, VIPs, external IPs; kube-manager
 // resyncs and the agents start haproxy and the pods again), the API server (watch history
 // starts there, after the cluster's own start-up writes; clients cannot have listed
-// anything older), the forwarder, the config API, the introspection server, the control
+// anything older), the config API, the introspection server, the control
 // socket; write <state>/kubeconfig (0600), <state>/csim.json (0600) and <state>/csim.pid;
 // then report {"ok":true,...} (or {"ok":false,"error"}) on the ready descriptor.
 // Stop: control channel (running `csim exec` commands get SIGTERM, then SIGKILL after

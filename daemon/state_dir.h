@@ -9,6 +9,9 @@
 //   <state>/csim.json      where the daemon serves, for `csim config` and `csim agent`
 //                          (daemon/endpoints.h; mode 0600)
 //   <state>/csim.log       the daemon's stdout and stderr
+//   <state>/tls/           the API server's CA and certificate when it serves HTTPS (with
+//                          --token): ca.crt, ca.key, apiserver.crt, apiserver.key (keys
+//                          0600); kept and reused while valid (kube/apiserver/tls_cert.h)
 //   <state>/cluster/       the simulated cluster's files (config.db, kube.db, nodes); kept
 //                          between runs: `csim up` brings the same cluster back
 //                          (daemon/cluster_dir.h says what a start removes)
@@ -38,6 +41,7 @@ struct StateDir {
   std::string endpoints_file() const { return dir + "/csim.json"; }
   std::string log_file() const { return dir + "/csim.log"; }
   std::string cluster_dir() const { return dir + "/cluster"; }
+  std::string tls_dir() const { return dir + "/tls"; }
 };
 
 // The state directory for `flag` (the --state-dir value, "" when absent): flag, else

@@ -7,17 +7,15 @@ namespace csim::kube::apiserver {
 
 using nlohmann::json;
 
-core::Result<json> to_external(const ApiResource& res, const json& stored) {
+core::Result<json> to_external(const ApiResource& res, json stored) {
   if (res.kind == "EndpointSlice") return endpoint_slice_from_endpoints(stored);
   if (res.kind == "Ingress") {
-    json v1 = stored;
-    if (!v1.contains("apiVersion")) v1["apiVersion"] = kIngressV1;
-    return ingress_from_v1(v1, res.group_version());
+    if (!stored.contains("apiVersion")) stored["apiVersion"] = kIngressV1;
+    return ingress_from_v1(stored, res.group_version());
   }
-  json out = stored;
-  out["apiVersion"] = res.group_version();
-  out["kind"] = res.kind;
-  return out;
+  stored["apiVersion"] = res.group_version();
+  stored["kind"] = res.kind;
+  return stored;
 }
 
 core::Result<json> to_storage(const ApiResource& res, const json& external) {

@@ -13,8 +13,9 @@
 
 namespace csim::kube::apiserver {
 
-// A stored object as `res` serves it (apiVersion and kind set to the resource's).
-core::Result<nlohmann::json> to_external(const ApiResource& res, const nlohmann::json& stored);
+// A stored object as `res` serves it (apiVersion and kind set to the resource's). Pass an
+// rvalue when the stored copy is no longer needed (lists): it is converted in place.
+core::Result<nlohmann::json> to_external(const ApiResource& res, nlohmann::json stored);
 
 // An object of `res`'s kind in any version the kind accepts -> the store's version.
 core::Result<nlohmann::json> to_storage(const ApiResource& res, const nlohmann::json& external);

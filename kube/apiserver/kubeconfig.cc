@@ -1,6 +1,7 @@
 #include "kube/apiserver/kubeconfig.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -11,34 +12,68 @@
 
 namespace csim::kube::apiserver {
 
-std::string kubeconfig_yaml(const std::string& server_url, const std::string& token,
-                            const std::string& name) {
+namespace {
+
+std::string base64(const std::string& in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string kubeconfig_yaml(const KubeconfigSpec& spec) {
   // JSON strings are valid YAML scalars: quote every user-supplied value that way.
   auto q = [](const std::string& s) { return nlohmann::json(s).dump(); };
   std::string out;
   out += "apiVersion: v1\n";
   out += "kind: Config\n";
   out += "clusters:\n";
-  out += "- name: " + q(name) + "\n";
+  out += "- name: " + q(spec.name) + "\n";
   out += "  cluster:\n";
-  out += "    server: " + q(server_url) + "\n";
+  out += "    server: " + q(spec.server_url) + "\n";
+  if (!spec.ca_pem.empty()) out += "    certificate-authority-data: " + base64(spec.ca_pem) + "\n";
   out += "users:\n";
-  out += "- name: " + q(name) + "\n";
-  if (!token.empty()) out += "  user:\n    token: " + q(token) + "\n";
+  out += "- name: " + q(spec.name) + "\n";
+  if (!spec.token.empty()) out += "  user:\n    token: " + q(spec.token) + "\n";
   else out += "  user: {}\n";
   out += "contexts:\n";
-  out += "- name: " + q(name) + "\n";
+  out += "- name: " + q(spec.name) + "\n";
   out += "  context:\n";
-  out += "    cluster: " + q(name) + "\n";
-  out += "    user: " + q(name) + "\n";
+  out += "    cluster: " + q(spec.name) + "\n";
+  out += "    user: " + q(spec.name) + "\n";
   out += "    namespace: default\n";
-  out += "current-context: " + q(name) + "\n";
+  out += "current-context: " + q(spec.name) + "\n";
   return out;
+}
+
+std::string kubeconfig_yaml(const std::string& server_url, const std::string& token,
+                            const std::string& name) {
+  return kubeconfig_yaml(KubeconfigSpec{server_url, token, "", name});
 }
 
 core::Status write_kubeconfig(const std::string& path, const std::string& server_url,
                               const std::string& token, const std::string& name) {
-  const std::string text = kubeconfig_yaml(server_url, token, name);
+  return write_kubeconfig(path, KubeconfigSpec{server_url, token, "", name});
+}
+
+core::Status write_kubeconfig(const std::string& path, const KubeconfigSpec& spec) {
+  const std::string text = kubeconfig_yaml(spec);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return core::unavailable("kubeconfig " + tmp + ": " + std::strerror(errno));

@@ -39,14 +39,21 @@ Response not_acceptable() {
                          "application/json;as=Table;v=v1;g=meta.k8s.io");
 }
 
+// object[key] when object is an object that has it, else null (no copy: watches call this
+// once per watcher and event).
+const json& member(const json& object, const char* key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
 // Parses ?labelSelector= and ?fieldSelector= into a predicate over external objects.
 struct Selectors {
   LabelSelector labels;
   FieldSelector fields;
   bool matches(const json& object) const {
-    const json& meta = object.value("metadata", json::object());
-    json labels_json = meta.is_object() ? meta.value("labels", json()) : json();
-    return labels.matches(labels_json) && fields.matches(object);
+    return labels.matches(member(member(object, "metadata"), "labels")) && fields.matches(object);
   }
 };
 
@@ -192,8 +199,8 @@ Response Router::list(const Request& req, const Route& route) {
   // from it misses nothing (at worst it repeats a change).
   const std::string rv = std::to_string(store_.resource_version());
   std::vector<json> items;
-  for (const json& stored : stored_list(res, route.ns)) {
-    auto ext = to_external(res, stored);
+  for (json& stored : stored_list(res, route.ns)) {
+    auto ext = to_external(res, std::move(stored));
     if (!ext.is_ok()) return status_response(500, "InternalError", ext.status().message());
     if (selectors->matches(*ext)) items.push_back(std::move(*ext));
   }
@@ -206,8 +213,8 @@ Response Router::list(const Request& req, const Route& route) {
   }
   json out = {{"kind", res.kind + "List"},
               {"apiVersion", res.group_version()},
-              {"metadata", {{"resourceVersion", rv}}},
-              {"items", items}};
+              {"metadata", {{"resourceVersion", rv}}}};
+  out["items"] = std::move(items);
   return json_response(200, out);
 }
 
@@ -234,16 +241,27 @@ Response Router::watch(const Request& req, const Route& route) {
   const Selectors selectors = std::move(*selectors_or);
   const std::string name = route.name;  // GET .../{name}?watch=true (deprecated form)
   const std::string ns = res.namespaced ? route.ns : "";
-  WatchStream::Select select = [&res, selectors, name, ns](const json& stored) -> std::optional<json> {
-    try {
-    const json& meta = stored.value("metadata", json::object());
-    if (!ns.empty() && (!meta.is_object() || meta.value("namespace", "") != ns)) return std::nullopt;
+  // How this watch sees a stored object: converted to the URL's version (the same for every
+  // watch of the resource), then filtered by namespace, name and selectors (its own).
+  auto convert = [&res](const json& stored) -> std::optional<json> {
     auto ext = to_external(res, stored);
     if (!ext.is_ok()) return std::nullopt;
-    if (!name.empty() && ext->value("metadata", json::object()).value("name", "") != name)
-      return std::nullopt;
-    if (!selectors.matches(*ext)) return std::nullopt;
     return std::move(*ext);
+  };
+  auto in_namespace = [ns](const json& stored) {
+    return ns.empty() || member(member(stored, "metadata"), "namespace") == ns;
+  };
+  auto match = [selectors, name, in_namespace](const json& stored, const json& ext) {
+    if (!in_namespace(stored)) return false;
+    if (!name.empty() && member(member(ext, "metadata"), "name") != name) return false;
+    return selectors.matches(ext);
+  };
+  WatchStream::Select select = [convert, match, in_namespace](const json& stored) -> std::optional<json> {
+    try {
+      if (!in_namespace(stored)) return std::nullopt;
+      auto ext = convert(stored);
+      if (!ext || !match(stored, *ext)) return std::nullopt;
+      return ext;
     } catch (const std::exception&) {
       return std::nullopt;  // an object this watcher cannot show
     }
@@ -258,16 +276,22 @@ Response Router::watch(const Request& req, const Route& route) {
   const std::string kind = res.kind;
   WatchStream::Encode encode = [table, base, first, clock, kind](const std::string& type,
                                                                   const json& object) {
-    json event_object = object;
     if (table && type != "ERROR") {
       TableOptions opts = base;
       opts.now = clock->now();
       opts.include_columns = *first;
-      event_object = make_table(kind, {object}, rv_of(object), opts);
+      json row = make_table(kind, {object}, rv_of(object), opts);
       *first = false;
+      return "{\"type\":" + json(type).dump() + ",\"object\":" + row.dump() + "}\n";
     }
-    return json{{"type", type}, {"object", event_object}}.dump() + "\n";
+    return "{\"type\":" + json(type).dump() + ",\"object\":" + object.dump() + "}\n";
   };
+  // Plain JSON watches of one resource see every object the same way: the hub encodes each
+  // event once for all of them. (Table watches carry columns in their first event only and
+  // an AGE of their own, so each encodes for itself.)
+  std::optional<WatchStream::Shared> shared;
+  if (!table)
+    shared = WatchStream::Shared{"json " + res.group_version() + " " + res.resource, convert, match};
 
   std::chrono::seconds watch_timeout{0};
   if (const std::string timeout = req.param("timeoutSeconds"); !timeout.empty()) {
@@ -296,7 +320,7 @@ Response Router::watch(const Request& req, const Route& route) {
     }
   }
 
-  WatchHub::Start start = hub_.watch(res.store_kind, from, select, encode, std::move(initial));
+  WatchHub::Start start = hub_.watch(res.store_kind, from, select, encode, std::move(initial), shared);
   Response r;
   r.status = 200;
   if (start.expired) {

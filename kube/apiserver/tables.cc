@@ -62,6 +62,11 @@ const std::map<std::string, std::vector<Column>>& columns() {
         {"Port(s)", "string", 0, "The ports the service serves on."},
         {"Age", "string", 0, "CreationTimestamp of the object."},
         {"Selector", "string", 1, "The selector of the service."}}},
+      {"Secret",
+       {{"Name", "string", 0, "Name of the secret."},
+        {"Type", "string", 0, "Used to facilitate programmatic handling of secret data."},
+        {"Data", "string", 0, "The number of entries in the secret's data."},
+        {"Age", "string", 0, "CreationTimestamp of the object."}}},
       {"Endpoints",
        {{"Name", "string", 0, "Name of the endpoints."},
         {"Endpoints", "string", 0, "The addresses and ports of the endpoints."},
@@ -376,6 +381,15 @@ json ingress_cells(const json& o, core::Nanos now) {
           age(at(o, {"metadata", "creationTimestamp"}), now)};
 }
 
+// As kube-apiserver's printer: the number of data (and stringData) entries, never a value.
+json secret_cells(const json& o, core::Nanos now) {
+  const json& data = at(o, {"data"});
+  const json& string_data = at(o, {"stringData"});
+  const int64_t entries = static_cast<int64_t>((data.is_object() ? data.size() : 0) +
+                                               (string_data.is_object() ? string_data.size() : 0));
+  return {name_of(o), str(at(o, {"type"}), "Opaque"), entries, age(at(o, {"metadata", "creationTimestamp"}), now)};
+}
+
 json generic_cells(const json& o, core::Nanos now) {
   return {name_of(o), age(at(o, {"metadata", "creationTimestamp"}), now)};
 }
@@ -390,6 +404,7 @@ json cells_for(const std::string& kind, const json& o, core::Nanos now) {
   if (kind == "Event") return event_cells(o, now);
   if (kind == "Deployment") return deployment_cells(o, now);
   if (kind == "Ingress") return ingress_cells(o, now);
+  if (kind == "Secret") return secret_cells(o, now);
   return generic_cells(o, now);
 }
 

@@ -10,6 +10,7 @@
 //   Event         LAST SEEN TYPE REASON OBJECT MESSAGE | SUBOBJECT SOURCE FIRST SEEN COUNT NAME
 //   Deployment    NAME READY UP-TO-DATE AVAILABLE AGE | CONTAINERS IMAGES SELECTOR
 //   Ingress       NAME CLASS HOSTS ADDRESS PORTS AGE
+//   Secret        NAME TYPE DATA AGE (DATA: the number of entries; no value is ever shown)
 // (columns after '|' have priority 1: kubectl shows them with -o wide). Ingress ADDRESS
 // joins status.loadBalancer.ingress[].ip|hostname in order (csim: external IP, then VIP),
 // untruncated, as kube-apiserver's server-side printing (wide) does.

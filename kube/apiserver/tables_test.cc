@@ -157,5 +157,22 @@ TEST(Tables, EventsAndNodes) {
   EXPECT_EQ(cells[5], "10.0.0.1");
 }
 
+TEST(Tables, SecretsShowTypeAndHowManyEntriesNeverValues) {
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"type", "kubernetes.io/tls"},
+                 {"metadata", {{"name", "web-tls"}, {"namespace", "shop"}, {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+                 {"data", {{"tls.crt", "Y2VydA=="}, {"tls.key", "a2V5"}}}};
+  TableOptions opts;
+  opts.now = at("2026-01-01T00:00:05Z");
+  json table = make_table("Secret", {secret, {{"metadata", {{"name", "empty"}}}}}, "7", opts);
+  EXPECT_EQ(names(table["columnDefinitions"]), (std::vector<std::string>{"Name", "Type", "Data", "Age"}));
+  EXPECT_EQ(table["rows"][0]["cells"], json({"web-tls", "kubernetes.io/tls", 2, "5s"}));
+  EXPECT_EQ(table["rows"][1]["cells"], json({"empty", "Opaque", 0, "<unknown>"}));
+  const std::string text = table.dump();
+  EXPECT_EQ(text.find("Y2VydA=="), std::string::npos) << "the row object is metadata only";
+  EXPECT_EQ(text.find("a2V5"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace csim::kube::apiserver

@@ -9,10 +9,17 @@ using nlohmann::json;
 
 // ---------------- WatchStream ----------------
 
-WatchStream::WatchStream(Select select, Encode encode, size_t max_queued)
-    : select_(std::move(select)), encode_(std::move(encode)), max_queued_(max_queued) {}
+WatchStream::WatchStream(Select select, Encode encode, size_t max_queued, std::optional<Shared> shared)
+    : select_(std::move(select)), encode_(std::move(encode)), max_queued_(max_queued), shared_(std::move(shared)) {}
 
 WatchStream::~WatchStream() = default;
+
+WatchStream::EventCache::Entry& WatchStream::EventCache::entry(const std::string& key) {
+  for (auto& [k, e] : entries_)
+    if (k == key) return e;
+  entries_.emplace_back(key, Entry{});
+  return entries_.back().second;
+}
 
 void WatchStream::set_notify(std::function<void()> notify) {
   bool pending;
@@ -34,8 +41,23 @@ void WatchStream::wake() {
   if (fn) fn();
 }
 
+std::string WatchStream::encode_safely(const std::string& type, const json& object) const {
+  try {
+    return encode_(type, object);
+  } catch (const std::exception& e) {
+    // Say so in the stream (kubectl prints it) rather than dropping the event silently.
+    return json{{"type", "ERROR"},
+                {"object",
+                 {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
+                  {"status", "Failure"}, {"reason", "InternalError"}, {"code", 500},
+                  {"message", std::string("cannot encode a ") + type + " event: " + e.what()}}}}
+               .dump() +
+           "\n";
+  }
+}
+
 WatchStream::Batch WatchStream::take() {
-  std::deque<std::pair<std::string, json>> events;
+  std::deque<Item> events;
   Batch batch;
   {
     std::lock_guard lock(mu_);
@@ -45,19 +67,9 @@ WatchStream::Batch WatchStream::take() {
     notified_ = false;
   }
   batch.events = events.size();
-  for (const auto& [type, object] : events) {
-    try {
-      batch.data += encode_(type, object);
-    } catch (const std::exception& e) {
-      // Say so in the stream (kubectl prints it) rather than dropping the event silently.
-      batch.data += json{{"type", "ERROR"},
-                         {"object",
-                          {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-                           {"status", "Failure"}, {"reason", "InternalError"}, {"code", 500},
-                           {"message", std::string("cannot encode a ") + type + " event: " + e.what()}}}}
-                        .dump() +
-                    "\n";
-    }
+  for (const Item& item : events) {
+    if (item.bytes) batch.data += *item.bytes;
+    else batch.data += encode_safely(item.type, item.object);
   }
   return batch;
 }
@@ -72,40 +84,61 @@ bool WatchStream::finished() const {
   return finished_;
 }
 
-void WatchStream::push(const std::string& type, json object) {
+bool WatchStream::enqueue(std::string type, json object, std::shared_ptr<const std::string> bytes,
+                          bool bounded) {
   bool wake_up = false;
   {
     std::lock_guard lock(mu_);
-    if (finished_) return;
-    queue_.emplace_back(type, std::move(object));
-    if (!notified_) wake_up = notified_ = true;
-  }
-  if (wake_up) wake();
-}
-
-void WatchStream::offer(const std::string& type, const json& stored) {
-  {
-    std::lock_guard lock(mu_);
-    if (finished_) return;
-  }
-  std::optional<json> selected = select_(stored);
-  if (!selected) return;
-  bool wake_up = false;
-  {
-    std::lock_guard lock(mu_);
-    if (finished_) return;
-    if (queue_.size() >= max_queued_) {
+    if (finished_) return false;
+    if (bounded && queue_.size() >= max_queued_) {
       // Too far behind: drop everything and end; the client re-lists.
       queue_.clear();
       finished_ = true;
       overflowed_ = true;
       wake_up = true;
     } else {
-      queue_.emplace_back(type, std::move(*selected));
+      queue_.push_back(Item{std::move(type), std::move(object), std::move(bytes)});
       if (!notified_) wake_up = notified_ = true;
     }
   }
   if (wake_up) wake();
+  return true;
+}
+
+void WatchStream::push(const std::string& type, json object) {
+  enqueue(type, std::move(object), nullptr, false);
+}
+
+void WatchStream::offer(const std::string& type, const json& stored, EventCache* cache) {
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+  }
+  if (shared_ && cache != nullptr) {
+    EventCache::Entry& e = cache->entry(shared_->key);
+    if (!e.converted) {
+      e.converted = true;
+      try {
+        e.object = shared_->convert(stored);
+      } catch (const std::exception&) {
+        e.object.reset();  // an object no watcher of this view can show
+      }
+    }
+    if (!e.object) return;
+    bool matches = false;
+    try {
+      matches = shared_->match(stored, *e.object);
+    } catch (const std::exception&) {
+      matches = false;
+    }
+    if (!matches) return;
+    if (!e.bytes) e.bytes = std::make_shared<const std::string>(encode_safely(type, *e.object));
+    enqueue(type, json(), e.bytes, true);
+    return;
+  }
+  std::optional<json> selected = select_(stored);
+  if (!selected) return;
+  enqueue(type, std::move(*selected), nullptr, true);
 }
 
 void WatchStream::finish() {
@@ -183,7 +216,8 @@ struct WatchHub::State {
       k.floor = k.ring.front().rv;
       k.ring.pop_front();
     }
-    for (auto& w : k.watchers) w->offer(ev.type, *ev.object);
+    WatchStream::EventCache cache;  // one conversion and encoding per view key
+    for (auto& w : k.watchers) w->offer(ev.type, *ev.object, &cache);
     k.watchers.erase(std::remove_if(k.watchers.begin(), k.watchers.end(),
                                     [](const std::shared_ptr<WatchStream>& w) { return w->finished(); }),
                      k.watchers.end());
@@ -218,7 +252,8 @@ WatchHub::~WatchHub() { close_all(); }
 
 WatchHub::Start WatchHub::watch(const std::string& kind, uint64_t from, WatchStream::Select select,
                                 WatchStream::Encode encode,
-                                std::vector<std::pair<std::string, json>> initial) {
+                                std::vector<std::pair<std::string, json>> initial,
+                                std::optional<WatchStream::Shared> shared) {
   Start start;
   std::lock_guard lock(state_->mu);
   State::Kind& k = state_->kind(kind);
@@ -228,7 +263,7 @@ WatchHub::Start WatchHub::watch(const std::string& kind, uint64_t from, WatchStr
     return start;
   }
   auto stream = std::make_shared<WatchStream>(std::move(select), std::move(encode),
-                                              options_.max_queued_per_watcher);
+                                              options_.max_queued_per_watcher, std::move(shared));
   for (auto& [type, object] : initial) stream->push(type, std::move(object));
   for (const State::Event& ev : k.ring) {
     if (ev.rv <= from) continue;

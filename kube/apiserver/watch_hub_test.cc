@@ -128,6 +128,49 @@ TEST_F(WatchHubTest, ASlowWatcherIsFinishedAndDroppedNotWaitedFor) {
   EXPECT_EQ(store.list("Service", "default").size(), 10u);
 }
 
+TEST_F(WatchHubTest, WatchersOfOneViewShareOneEncodingButKeepTheirFilters) {
+  WatchHub hub(bus, store);
+  int converts = 0, encodes = 0;
+  auto convert = [&converts](const json& stored) -> std::optional<json> {
+    ++converts;
+    json out = stored;
+    out["apiVersion"] = "v1";
+    return out;
+  };
+  auto named = [](const std::string& name) {
+    return [name](const json&, const json& converted) {
+      return name.empty() || converted["metadata"]["name"] == name;
+    };
+  };
+  auto encode = [&encodes](const std::string& type, const json& o) {
+    ++encodes;
+    return type + " " + o["metadata"].value("name", "") + " " + o.value("apiVersion", "") + "\n";
+  };
+  auto open = [&](const std::string& name) {
+    WatchStream::Shared shared{"json v1 services", convert, named(name)};
+    auto match = shared.match;
+    WatchStream::Select select = [convert, match](const json& stored) -> std::optional<json> {
+      auto c = convert(stored);
+      if (!c || !match(stored, *c)) return std::nullopt;
+      return c;
+    };
+    return hub.watch("Service", store.resource_version(), select, encode, {}, shared);
+  };
+  std::vector<WatchHub::Start> all_of_them;
+  for (int i = 0; i < 5; ++i) all_of_them.push_back(open(""));
+  WatchHub::Start only_b = open("b");
+  WatchHub::Start own = hub.watch("Service", store.resource_version(), all(), brief());  // not shared
+
+  store.create(service("a"));
+  store.create(service("b"));
+  bus.run_until_idle();
+  EXPECT_EQ(converts, 2) << "one conversion per event for the whole view";
+  EXPECT_EQ(encodes, 2) << "one encoding per event for the whole view";
+  for (auto& w : all_of_them) EXPECT_EQ(w.stream->take().data, "ADDED a v1\nADDED b v1\n");
+  EXPECT_EQ(only_b.stream->take().data, "ADDED b v1\n") << "its own filter still applies";
+  EXPECT_EQ(own.stream->take().data, "ADDED a\nADDED b\n") << "a watch without a view encodes for itself";
+}
+
 TEST_F(WatchHubTest, CloseDetachesAndCloseAllFinishes) {
   WatchHub hub(bus, store);
   WatchHub::Start a = hub.watch("Service", store.resource_version(), all(), brief());
