@@ -43,8 +43,10 @@ const char* const kDaemonUsage =
         state dir for the next `csim up`)
   csim status [--state-dir DIR] [--json]
         modules, agents with their haproxy instances, Ingresses and their addresses
-  csim curl [--host H] [-X METHOD] [-H 'K: V'] [-d BODY] [-i] [--from NS] URL
-        send an HTTP request from the sandbox's external client (csim-ext)
+  csim curl [--host H] [--sni NAME|-] [-X METHOD] [-H 'K: V'] [-d BODY] [-i] [--from NS] URL
+        send an HTTP request from the sandbox's external client (csim-ext); https://
+        URLs use TLS with SNI = the Host (or --sni; - sends none), no verification, and
+        -i shows the certificate the server chose
   csim exec NAMESPACE -- CMD ARGS...  |  csim exec --list
         run a command in one of the sandbox's network namespaces
   csim config get TYPE UUID|FQ:NAME  |  csim config list TYPE [--detail]  |  csim config types
@@ -292,6 +294,9 @@ int run_curl(int argc, char** argv) {
     } else if (a == "--from") {
       if (!args.value("curl", a, &value)) return 2;
       request["from"] = value;
+    } else if (a == "--sni") {
+      if (!args.value("curl", a, &value)) return 2;
+      request["sni"] = value;
     } else if (a == "-m" || a == "--max-time") {
       if (!args.value("curl", a, &value)) return 2;
       if (!parse_int(value, 1, 60, &n)) return usage_error("curl", a + " must be 1..60 seconds");
@@ -315,7 +320,20 @@ int run_curl(int argc, char** argv) {
   if (!state.is_ok()) return 1;
   auto reply = call("curl", *state, request);
   if (!reply) return 1;
-  std::string out = "HTTP/1.1 " + std::to_string(reply->value("status", 0)) + " " + reply->value("reason", "") + "\n";
+  std::string out;
+  if (include && reply->contains("tls")) {
+    // What curl -v shows of the handshake: which certificate the server chose for the SNI.
+    const json& tls = (*reply)["tls"];
+    const json& cert = tls.value("certificate", json::object());
+    std::string sans;
+    for (const auto& s : cert.value("sans", json::array())) sans += (sans.empty() ? "" : ", ") + s.get<std::string>();
+    out += "* TLS " + tls.value("protocol", "") + " " + tls.value("cipher", "") + ", SNI " +
+           (tls.value("sni", "").empty() ? std::string("(none)") : tls.value("sni", "")) + "\n";
+    out += "* server certificate: CN=" + cert.value("subject_cn", "") + (sans.empty() ? "" : ", SANs: " + sans) +
+           ", expires " + cert.value("not_after", "") + "\n";
+    out += "* sha256 " + cert.value("sha256", "") + "\n";
+  }
+  out += "HTTP/1.1 " + std::to_string(reply->value("status", 0)) + " " + reply->value("reason", "") + "\n";
   if (include) {
     for (const auto& h : reply->value("headers", json::array()))
       out += h[0].get<std::string>() + ": " + h[1].get<std::string>() + "\n";

@@ -404,9 +404,11 @@ void Daemon::handle_curl(const json& request, ControlConnection& connection) {
     return (void)connection.reply_error("no network namespace \"" + spec.netns + "\" in the sandbox (`csim exec --list`)");
   spec.ip = url->ip;
   spec.port = url->port;
+  spec.tls = url->https;
   spec.path = url->path;
   spec.method = request.value("method", "GET");
   spec.host_header = request.value("host", "");
+  spec.sni = request.value("sni", "");
   spec.body = request.value("body", "");
   for (const auto& h : request.value("headers", json::array())) {
     if (!h.is_array() || h.size() != 2 || !h[0].is_string() || !h[1].is_string())
@@ -421,12 +423,21 @@ void Daemon::handle_curl(const json& request, ControlConnection& connection) {
   if (!reply.is_ok()) return (void)connection.reply_error(reply.status().message());
   json headers = json::array();
   for (const auto& [k, v] : reply->headers) headers.push_back({k, v});
-  connection.send({{"ok", true},
-                   {"status", reply->status},
-                   {"reason", reply->reason},
-                   {"headers", headers},
-                   {"body", reply->body},
-                   {"elapsed_ms", std::chrono::duration<double, std::milli>(reply->elapsed).count()}});
+  json answer = {{"ok", true},
+                 {"status", reply->status},
+                 {"reason", reply->reason},
+                 {"headers", headers},
+                 {"body", reply->body},
+                 {"elapsed_ms", std::chrono::duration<double, std::milli>(reply->elapsed).count()}};
+  if (reply->tls) {
+    const auto& c = reply->tls->certificate;
+    answer["tls"] = {{"sni", reply->tls->sni},
+                     {"protocol", reply->tls->protocol},
+                     {"cipher", reply->tls->cipher},
+                     {"certificate",
+                      {{"subject_cn", c.subject_cn}, {"sans", c.sans}, {"not_after", c.not_after}, {"sha256", c.sha256}}}};
+  }
+  connection.send(answer);
 }
 
 void Daemon::handle_exec(const json& request, ControlConnection& connection) {

@@ -9,17 +9,20 @@ namespace csim::daemon {
 core::Result<HttpUrl> parse_http_url(const std::string& url) {
   auto bad = [&](const std::string& why) { return core::invalid("URL \"" + url + "\": " + why); };
   std::string rest = url;
+  bool https = false;
   size_t scheme_end = rest.find("://");
   if (scheme_end != std::string::npos) {
     std::string scheme = rest.substr(0, scheme_end);
     for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (scheme == "https") return bad("https is not supported: csim's haproxy serves plain HTTP");
-    if (scheme != "http") return bad("only http:// URLs are supported");
+    if (scheme != "http" && scheme != "https") return bad("only http:// and https:// URLs are supported");
+    https = scheme == "https";
     rest = rest.substr(scheme_end + 3);
   }
   size_t path_start = rest.find_first_of("/?");
   std::string authority = rest.substr(0, path_start);
   HttpUrl out;
+  out.https = https;
+  out.port = https ? 443 : 80;
   if (path_start != std::string::npos) {
     out.path = rest.substr(path_start);
     if (out.path[0] == '?') out.path = "/" + out.path;

@@ -10,13 +10,15 @@
 namespace csim::daemon {
 
 struct HttpUrl {
+  bool https = false;  // https:// (TLS; port 443 unless given)
   std::string ip;
   int port = 80;
   std::string path = "/";  // with the query, as sent on the request line
 };
 
-// kInvalid naming the URL and what is wrong ("https is not supported: haproxy in csim
-// serves plain HTTP", "host \"web.example\" is not an IPv4 address; ...").
+// http:// or https:// (no scheme = http). kInvalid naming the URL and what is wrong
+// ("only http:// and https:// URLs are supported", "host \"web.example\" is not an IPv4
+// address; ...").
 core::Result<HttpUrl> parse_http_url(const std::string& url);
 
 }  // namespace csim::daemon

@@ -21,11 +21,20 @@ TEST(HttpUrl, Forms) {
   auto d = parse_http_url("http://10.0.0.1/a/b?c=d&e=f");
   ASSERT_TRUE(d.is_ok());
   EXPECT_EQ(d->path, "/a/b?c=d&e=f");
+  EXPECT_FALSE(d->https);
+  auto e = parse_http_url("https://10.0.0.1/qa.html");
+  ASSERT_TRUE(e.is_ok());
+  EXPECT_TRUE(e->https);
+  EXPECT_EQ(e->port, 443);
+  auto f = parse_http_url("HTTPS://10.0.0.1:8443");
+  ASSERT_TRUE(f.is_ok());
+  EXPECT_TRUE(f->https);
+  EXPECT_EQ(f->port, 8443);
 }
 
 TEST(HttpUrl, Refusals) {
   auto msg = [](const std::string& url) { return parse_http_url(url).status().message(); };
-  EXPECT_NE(msg("https://10.0.0.1/").find("https is not supported"), std::string::npos);
+  EXPECT_NE(msg("ftp://10.0.0.1/").find("only http:// and https:// URLs are supported"), std::string::npos);
   EXPECT_NE(msg("ftp://10.0.0.1/").find("only http://"), std::string::npos);
   EXPECT_NE(msg("http://web.example/").find("--host"), std::string::npos);
   EXPECT_NE(msg("http://10.0.0.1:0/").find("out of range"), std::string::npos);

@@ -5,6 +5,7 @@
 #include "controller/control_node.h"
 #include "kube/deployment_controller.h"
 #include "kube/endpoints_controller.h"
+#include "kube/event_recorder.h"
 #include "kube/kube_manager/kube_manager.h"
 #include "kube/memory_store.h"
 #include "kube/pod_scheduler.h"
@@ -30,6 +31,7 @@ class ControlPlane::Impl {
   std::unique_ptr<kube::SqliteStorePersistence> kube_db;
   std::unique_ptr<kube::MemoryObjectStore> store;
   std::unique_ptr<controller::ConfigDb> config;
+  std::unique_ptr<kube::EventRecorder> events;
   std::unique_ptr<kube::EndpointsController> endpoints;
   std::unique_ptr<kube::PodScheduler> scheduler;
   std::unique_ptr<kube::DeploymentController> deployments;
@@ -90,6 +92,8 @@ core::Result<std::unique_ptr<ControlPlane>> ControlPlane::start(core::Bus& bus, 
   }
 
   // Downstream first, so that every module is listening before its inputs start to flow.
+  impl->events = std::make_unique<kube::EventRecorder>(bus, *impl->store);
+  impl->events->start();
   impl->control_node = std::make_unique<controller::ControlNode>(bus, *impl->config);
   impl->control_node->start();
   svcmon::SvcMonitorOptions svc_options;
