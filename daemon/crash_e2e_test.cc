@@ -1,13 +1,15 @@
 // kill -9 of the `csim up` daemon at random moments of a `kubectl apply` of 200 small
-// objects, 20 times (bounded: at most kRounds rounds and kBudget of time), with the real
-// `csim` binary and the real kubectl. After each kill, `csim up` on the same state dir:
+// Services and a few Ingresses (kIngressEvery: each routes to the Service before it, so
+// haproxy instances and floating-ips are in play too), 20 times (bounded: at most kRounds
+// rounds and kBudget of time), with the real `csim` binary and the real kubectl. After
+// each kill, `csim up` on the same state dir:
 //   - every object kubectl reported as created is there (`kubectl get`);
 //   - no config object is orphaned: every loadbalancer's annotations name a Service or
 //     Ingress that exists, and no two name the same one; every other object annotated
 //     with a Kubernetes object names one that exists; every interface belongs to a virtual
-//     machine or a loadbalancer; every instance-ip is on an interface
-//     (`csim config list TYPE --detail`); every Service has its loadbalancer again
-//     (kube-manager resynced);
+//     machine or a loadbalancer; every instance-ip and every floating-ip is on an existing
+//     interface (`csim config list TYPE --detail`); every Service and Ingress has its
+//     loadbalancer again (kube-manager resynced);
 //   - nothing of the dead run is left: its outer process, any process in its sandbox's
 //     PID or mount namespace, any csim or haproxy process outside the live sandbox.
 // Each round ends by deleting its namespace, so the next kill may also land while
@@ -48,6 +50,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kRounds = 20;
 constexpr int kServices = 200;
+constexpr int kIngressEvery = 50;  // an Ingress after every 50th Service: 4 per round
 constexpr auto kBudget = std::chrono::minutes(10);
 constexpr auto kResyncLimit = std::chrono::seconds(60);
 
@@ -58,7 +61,8 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// A Namespace and kServices Services in it (kubectl applies them in this order).
+// A Namespace and kServices Services in it, with an Ingress after every kIngressEvery-th
+// (kubectl applies them in this order).
 std::string write_objects(const std::string& dir, const std::string& ns) {
   const std::string path = dir + "/" + ns + ".yaml";
   std::ofstream out(path);
@@ -68,16 +72,22 @@ std::string write_objects(const std::string& dir, const std::string& ns) {
     std::snprintf(name, sizeof name, "svc-%03d", i);
     out << "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: " << name << "\n  namespace: " << ns
         << "\nspec:\n  selector:\n    app: " << name << "\n  ports:\n  - port: 80\n    targetPort: 8080\n";
+    if ((i + 1) % kIngressEvery == 0) {
+      out << "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: ing-" << name
+          << "\n  namespace: " << ns << "\nspec:\n  defaultBackend:\n    service:\n      name: " << name
+          << "\n      port:\n        number: 80\n";
+    }
   }
   return path;
 }
 
-// "service/svc-007 created" -> "service/svc-007" (also "namespace/x created").
+// "service/svc-007 created" -> "service/svc-007" (also "namespace/x created" and
+// "ingress.networking.k8s.io/ing-svc-049 created" -> "ingress/ing-svc-049").
 std::set<std::string> reported_created(const std::string& output) {
   std::set<std::string> out;
-  std::regex line(R"((?:^|\n)((?:service|namespace)/[a-z0-9-]+) created)");
+  std::regex line(R"((?:^|\n)(service|namespace|ingress)(?:\.networking\.k8s\.io)?/([a-z0-9-]+) created)");
   for (auto it = std::sregex_iterator(output.begin(), output.end(), line); it != std::sregex_iterator(); ++it)
-    out.insert((*it)[1]);
+    out.insert((*it)[1].str() + "/" + (*it)[2].str());
   return out;
 }
 
@@ -87,10 +97,10 @@ size_t count_created(const std::string& output) { return reported_created(output
 struct ConfigCheck {
   // Config objects that belong to nothing: loadbalancers (and anything else annotated with
   // a Kubernetes kind, namespace and name) naming what does not exist or named twice,
-  // interfaces no virtual machine and no loadbalancer refers to, instance-ips on no
-  // existing interface.
+  // interfaces no virtual machine and no loadbalancer refers to, instance-ips and
+  // floating-ips on no existing interface.
   std::vector<std::string> orphans;
-  std::vector<std::string> missing;  // Services without a loadbalancer
+  std::vector<std::string> missing;  // Services and Ingresses without a loadbalancer
 };
 
 std::string fq_text(const json& o) {
@@ -120,7 +130,8 @@ ConfigCheck check_config(const e2e::Session& s) {
   }
   // type -> the objects of the config API (detail).
   std::map<std::string, std::vector<json>> config;
-  for (const std::string type : {"loadbalancer", "virtual-machine-interface", "instance-ip", "virtual-machine"}) {
+  for (const std::string type :
+       {"loadbalancer", "virtual-machine-interface", "instance-ip", "virtual-machine", "floating-ip"}) {
     Outcome o = s.csim({"config", "list", type, "--detail"});
     json l = json::parse(o.out, nullptr, false);
     if (o.code != 0 || !l.is_object() || l.size() != 1) {
@@ -167,8 +178,17 @@ ConfigCheck check_config(const e2e::Session& s) {
       c.orphans.push_back("instance-ip " + fq_text(iip) + " (" + iip.value("instance_ip_address", "") +
                           ") is on no existing interface");
   }
+  for (const auto& fip : config["floating-ip"]) {
+    bool on_interface = false;
+    for (const auto& u : ref_uuids(fip, "virtual_machine_interface_refs")) on_interface |= interfaces.count(u) > 0;
+    // svc-monitor's floating-ips of a native loadbalancer hang off its instance-ip.
+    if (!on_interface && fip.value("parent_type", "") != "instance-ip")
+      c.orphans.push_back("floating-ip " + fq_text(fip) + " (" + fip.value("floating_ip_address", "") +
+                          ") is on no existing interface");
+  }
   for (const auto& o : existing) {
-    if (o.rfind("Service ", 0) == 0 && !lb_of.count(o)) c.missing.push_back(o + " has no loadbalancer");
+    if ((o.rfind("Service ", 0) == 0 || o.rfind("Ingress ", 0) == 0) && !lb_of.count(o))
+      c.missing.push_back(o + " has no loadbalancer");
   }
   return c;
 }
@@ -218,7 +238,7 @@ TEST(Crash, KillNineDuringApplyLosesNothing) {
 
     // The moment: after a random number of objects kubectl reported (0 = at once, while
     // it is still reading discovery), plus up to 3 ms.
-    const size_t after = std::uniform_int_distribution<size_t>(0, kServices)(rng);
+    const size_t after = std::uniform_int_distribution<size_t>(0, kServices + kServices / kIngressEvery)(rng);
     const auto jitter = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng));
     const auto wait_until = Clock::now() + seconds(30);
     while (count_created(read_file(out_path)) < after && !(*kubectl)->poll() && Clock::now() < wait_until)
@@ -249,16 +269,17 @@ TEST(Crash, KillNineDuringApplyLosesNothing) {
     EXPECT_EQ(join(e2e::stray_processes(*live)), "");
 
     // Every object kubectl was told is created is there.
-    Outcome got = s.kubectl({"get", "services", "-n", ns, "-o", "name"});
+    Outcome got = s.kubectl({"get", "services,ingresses", "-n", ns, "-o", "name"});
     ASSERT_EQ(got.code, 0) << got.all();
     std::set<std::string> present;
-    for (const auto& line : e2e::split(got.out, '\n')) present.insert(line);
+    for (const auto& line : e2e::split(got.out, '\n'))  // "ingress.networking.k8s.io/x" -> "ingress/x"
+      present.insert(std::regex_replace(line, std::regex(R"(^ingress\.networking\.k8s\.io/)"), "ingress/"));
     if (created.count("namespace/" + ns)) {
       EXPECT_EQ(s.kubectl({"get", "namespace", ns, "-o", "name"}).out, "namespace/" + ns + "\n");
     }
     std::vector<std::string> lost;
     for (const auto& c : created)
-      if (c.rfind("service/", 0) == 0 && !present.count(c)) lost.push_back(c);
+      if (c.rfind("namespace/", 0) != 0 && !present.count(c)) lost.push_back(c);
     EXPECT_EQ(join(lost), "") << "kubectl said:\n" << output.substr(0, 2000);
 
     // The config API agrees with the apiserver (kube-manager resynced), within a bound.
@@ -270,7 +291,7 @@ TEST(Crash, KillNineDuringApplyLosesNothing) {
       std::this_thread::sleep_for(milliseconds(500));
     } while (Clock::now() < resync_deadline);
     EXPECT_EQ(join(check.orphans), "") << "orphaned config objects";
-    EXPECT_EQ(join(check.missing), "") << "Services kube-manager did not resync within "
+    EXPECT_EQ(join(check.missing), "") << "Services and Ingresses kube-manager did not resync within "
                                        << std::chrono::duration_cast<seconds>(kResyncLimit).count() << " s";
 
     // Next round on a smaller cluster; its kill may land while these are being deleted.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kube/kube_manager/naming.h"
+#include "kube/kube_manager/resync_cache.h"
 
 namespace csim::kube {
 
@@ -26,7 +27,7 @@ core::Status with_context(const core::Status& s, const std::string& what) {
 
 core::Result<ConfigObject> modify(controller::ConfigApi& api, const std::string& uuid,
                                   const std::function<void(ConfigObject&)>& change) {
-  auto current = api.read(uuid);
+  auto current = read_fresh(api, uuid);
   if (!current) return core::not_found("object " + uuid + " does not exist");
   ConfigObject changed = *current;
   change(changed);
@@ -107,6 +108,20 @@ core::Status deallocate_floating_ips(controller::ConfigApi& api, const std::stri
   return core::Status::ok();
 }
 
+bool is_detached_ingress_floating_ip(const KubeManagerOptions& o, const ConfigObject& fip) {
+  if (fip.type != "floating-ip" || fip.parent_type != "floating-ip-pool") return false;
+  if (!fip.ref_uuids("virtual-machine-interface").empty()) return false;
+  const std::string suffix = "__" + fip.uuid;
+  const std::string& name = fip.name();
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  if (fip.refs.size() != 1 || fip.refs[0].type != "project") return false;
+  const controller::FqName& project = fip.refs[0].to;
+  const std::string prefix = o.cluster_name + "-";
+  return project.size() == 2 && project[0] == o.domain && project[1].size() > prefix.size() &&
+         project[1].rfind(prefix, 0) == 0;
+}
+
 core::Status delete_virtual_interface(controller::ConfigApi& api, const std::string& vmi_uuid) {
   // vmi --> floating-ip
   for (const auto& fip : floating_ips_of(api, vmi_uuid)) {
@@ -145,6 +160,23 @@ core::Status delete_loadbalancer(Context& ctx, const std::string& lb_uuid, LbKin
   return core::Status::ok();
 }
 
+namespace {
+
+// Deletes an instance-ip with the floating-ips hanging off it (svc-monitor's native-LB FIPs).
+core::Status delete_instance_ip(controller::ConfigApi& api, const ConfigObject& iip) {
+  for (const auto& fip : by_fq_name(api.children(iip.uuid, "floating-ip")))
+    if (auto s = release_floating_ip(api, fip); !s) return s;
+  return remove_if_present(api, "instance-ip", iip.uuid);
+}
+
+bool has_ref(const ConfigObject& o, const std::string& type, const std::string& uuid) {
+  for (const auto& r : o.refs)
+    if (r.type == type && r.uuid == uuid) return true;
+  return false;
+}
+
+}  // namespace
+
 core::Result<VipInterface> create_vip_interface(Context& ctx, const std::string& kind,
                                                 const std::string& ns, const std::string& name,
                                                 const std::string& uid,
@@ -152,68 +184,111 @@ core::Result<VipInterface> create_vip_interface(Context& ctx, const std::string&
                                                 const std::string& vn_uuid,
                                                 const std::string& subnet_uuid,
                                                 const std::optional<std::string>& vip_address) {
-  const KubeManagerOptions& o = ctx.options;
-  const std::string vmi_name = join_name({o.cluster_name, kind, name, uid});
-  controller::FqName vmi_fq = project.fq_name;
-  vmi_fq.push_back(vmi_name);
-
-  // "Duplicate LB Interface …, delete it" (a VMI left from an earlier, unfinished create).
-  if (auto old = ctx.api.read_fq("virtual-machine-interface", vmi_fq)) {
-    ctx.record("vip-interface", "deleting duplicate LB interface " + fq_string(vmi_fq));
-    for (const auto& iip : instance_ips_of(ctx.api, old->uuid)) {
-      for (const auto& fip : by_fq_name(ctx.api.children(iip.uuid, "floating-ip")))
-        if (auto s = release_floating_ip(ctx.api, fip); !s) return s;
-    }
-    if (auto s = delete_virtual_interface(ctx.api, old->uuid); !s) return s;
-  }
-
-  auto sg = ctx.api.read_fq("security-group", security_group_fq_name(o, ns));
+  const controller::FqName vmi_fq = vip_interface_fq_name(ctx.options, kind, ns, name, uid);
+  auto sg = ctx.api.read_fq("security-group", security_group_fq_name(ctx.options, ns));
   if (!sg) {
-    return core::not_found("security-group " + fq_string(security_group_fq_name(o, ns)) +
+    return core::not_found("security-group " + fq_string(security_group_fq_name(ctx.options, ns)) +
                            " does not exist (namespace " + ns + " not provisioned)");
   }
+  const nlohmann::json display_name = join_name({ns, name});
+  auto set_props = [&](ConfigObject& vmi) {
+    vmi.props["display_name"] = display_name;
+    vmi.props["virtual_machine_interface_device_owner"] = "K8S:LOADBALANCER";
+    vmi.props["port_security_enabled"] = true;
+  };
 
-  ConfigObject vmi;
-  vmi.type = "virtual-machine-interface";
-  vmi.uuid = new_uuid4();
-  vmi.fq_name = vmi_fq;
-  vmi.parent_type = "project";
-  vmi.parent_uuid = project.uuid;
-  vmi.props["display_name"] = join_name({ns, name});
-  vmi.props["virtual_machine_interface_device_owner"] = "K8S:LOADBALANCER";
-  vmi.props["port_security_enabled"] = true;
-  vmi.refs.push_back(Ref{"virtual-network", vn_uuid, {}, nullptr});
-  vmi.refs.push_back(Ref{"security-group", sg->uuid, {}, nullptr});
-  auto created_vmi = ctx.api.create(vmi);
-  if (!created_vmi) {
-    return with_context(created_vmi.status(),
-                        "create virtual-machine-interface " + fq_string(vmi_fq));
+  std::optional<ConfigObject> vmi = ctx.api.read_fq("virtual-machine-interface", vmi_fq);
+  const bool adopted_vmi = vmi.has_value();
+  if (vmi) {
+    // Left by an unfinished create: adopt it (its fq_name is this object's, by uid).
+    ConfigObject wanted = *vmi;
+    set_props(wanted);
+    const bool props_ok = wanted.props == vmi->props;
+    const bool vn_ok = vmi->ref_uuids("virtual-network") == std::vector<std::string>{vn_uuid};
+    const bool sg_ok = has_ref(*vmi, "security-group", sg->uuid);
+    if (!props_ok || !vn_ok || !sg_ok) {
+      auto updated = modify(ctx.api, vmi->uuid, [&](ConfigObject& o) {
+        set_props(o);
+        std::erase_if(o.refs, [](const Ref& r) { return r.type == "virtual-network"; });
+        o.refs.insert(o.refs.begin(), Ref{"virtual-network", vn_uuid, {}, nullptr});
+        if (!has_ref(o, "security-group", sg->uuid))
+          o.refs.push_back(Ref{"security-group", sg->uuid, {}, nullptr});
+      });
+      if (!updated) return updated.status();
+      vmi = *updated;
+    }
+  } else {
+    ConfigObject fresh;
+    fresh.type = "virtual-machine-interface";
+    fresh.uuid = new_uuid4();
+    fresh.fq_name = vmi_fq;
+    fresh.parent_type = "project";
+    fresh.parent_uuid = project.uuid;
+    set_props(fresh);
+    fresh.refs.push_back(Ref{"virtual-network", vn_uuid, {}, nullptr});
+    fresh.refs.push_back(Ref{"security-group", sg->uuid, {}, nullptr});
+    auto created = ctx.api.create(fresh);
+    if (!created)
+      return with_context(created.status(), "create virtual-machine-interface " + fq_string(vmi_fq));
+    vmi = *created;
   }
 
-  ConfigObject iip;
-  iip.type = "instance-ip";
-  iip.uuid = new_uuid4();
-  iip.fq_name = {join_name({name, iip.uuid})};
-  iip.props["display_name"] = name;
-  if (!subnet_uuid.empty()) iip.props["subnet_uuid"] = subnet_uuid;
-  if (vip_address) iip.props["instance_ip_address"] = *vip_address;
-  iip.props["perms2"] = {{"owner", project.uuid}, {"owner_access", 7}};
-  iip.refs.push_back(Ref{"virtual-network", vn_uuid, {}, nullptr});
-  iip.refs.push_back(Ref{"virtual-machine-interface", created_vmi->uuid, {}, nullptr});
-  auto created_iip = ctx.api.create(iip);
-  if (!created_iip) {
-    core::Status failed = with_context(created_iip.status(),
-                                       "create instance-ip " + iip.fq_name.front() + " for " +
-                                           fq_string(vmi_fq));
-    // Do not leave the interface behind without its address.
-    remove_if_present(ctx.api, "virtual-machine-interface", created_vmi->uuid);
-    return failed;
+  // The address: keep one instance-ip that fits, delete the others.
+  std::optional<ConfigObject> kept;
+  bool adopted_iip = false;
+  for (const auto& iip : instance_ips_of(ctx.api, vmi->uuid)) {
+    const bool fits = !kept && iip.ref_uuids("virtual-network") == std::vector<std::string>{vn_uuid} &&
+                      (!vip_address || iip.props.value("instance_ip_address", "") == *vip_address);
+    if (fits) {
+      kept = iip;
+      adopted_iip = true;
+      continue;
+    }
+    if (auto s = delete_instance_ip(ctx.api, iip); !s) return s;
+  }
+  if (!kept) {
+    ConfigObject iip;
+    iip.type = "instance-ip";
+    iip.uuid = new_uuid4();
+    iip.fq_name = {join_name({name, iip.uuid})};
+    iip.props["display_name"] = name;
+    if (!subnet_uuid.empty()) iip.props["subnet_uuid"] = subnet_uuid;
+    if (vip_address) iip.props["instance_ip_address"] = *vip_address;
+    iip.props["perms2"] = {{"owner", project.uuid}, {"owner_access", 7}};
+    iip.refs.push_back(Ref{"virtual-network", vn_uuid, {}, nullptr});
+    iip.refs.push_back(Ref{"virtual-machine-interface", vmi->uuid, {}, nullptr});
+    auto created_iip = ctx.api.create(iip);
+    if (!created_iip) {
+      core::Status failed = with_context(created_iip.status(),
+                                         "create instance-ip " + iip.fq_name.front() + " for " +
+                                             fq_string(vmi_fq));
+      // Do not leave the interface behind without its address.
+      remove_if_present(ctx.api, "virtual-machine-interface", vmi->uuid);
+      return failed;
+    }
+    kept = *created_iip;
   }
   VipInterface out;
-  out.vmi = *created_vmi;
-  out.iip = *created_iip;
-  out.vip = created_iip->props.value("instance_ip_address", "");
+  out.vmi = *vmi;
+  out.iip = *kept;
+  out.vip = kept->props.value("instance_ip_address", "");
+  if (adopted_vmi) {
+    ctx.record("vip-interface", "adopted LB interface " + fq_string(vmi_fq) +
+                                    " left by an unfinished create (instance-ip " + out.vip +
+                                    (adopted_iip ? " kept)" : " created)"));
+  }
   return out;
+}
+
+core::Result<bool> delete_unused_vip_interface(Context& ctx, const std::string& kind,
+                                               const std::string& ns, const std::string& name,
+                                               const std::string& uid) {
+  const controller::FqName fq = vip_interface_fq_name(ctx.options, kind, ns, name, uid);
+  auto vmi = ctx.api.read_fq("virtual-machine-interface", fq);
+  if (!vmi) return false;
+  if (!ctx.api.back_refs(vmi->uuid, "loadbalancer").empty()) return false;
+  if (auto s = delete_virtual_interface(ctx.api, vmi->uuid); !s) return s;
+  return true;
 }
 
 core::Result<ConfigObject> create_loadbalancer(Context& ctx, const std::string& kind,

@@ -19,9 +19,10 @@
 
 namespace csim::kube {
 
-// Reads the object afresh, lets `change` edit it and writes it back. (update() replaces
-// props and refs, so writing back a copy read earlier could drop a ref another module —
-// svc-monitor — added since.) kNotFound when the object is gone.
+// Reads the object afresh (past the resync's cache, resync_cache.h), lets `change` edit
+// it and writes it back. (update() replaces props and refs, so writing back a copy read
+// earlier could drop a ref another module — svc-monitor — added since.) kNotFound when
+// the object is gone.
 core::Result<controller::ConfigObject> modify(
     controller::ConfigApi& api, const std::string& uuid,
     const std::function<void(controller::ConfigObject&)>& change);
@@ -60,6 +61,13 @@ core::Status release_floating_ip(controller::ConfigApi& api, controller::ConfigO
 // (update), then delete it.
 core::Status deallocate_floating_ips(controller::ConfigApi& api, const std::string& vmi_uuid);
 
+// True for a floating-ip kube-manager allocated for an Ingress (§1.6: parent a
+// floating-ip-pool, name "<ingress>__<its uuid>", one ref, to the project "<cluster>-<ns>")
+// that is on no interface any more: what a kill between release_floating_ip()'s update and
+// its delete leaves. kube-manager never keeps such a floating-ip.
+bool is_detached_ingress_floating_ip(const KubeManagerOptions& o,
+                                     const controller::ConfigObject& fip);
+
 // ServiceLbManager._delete_virtual_interface: the VMI's floating-ips, then its
 // instance-ips (each after the floating-ips hanging off it), then the VMI.
 core::Status delete_virtual_interface(controller::ConfigApi& api, const std::string& vmi_uuid);
@@ -83,10 +91,14 @@ struct VipInterface {
 
 // ServiceLbManager._create_virtual_interface: VMI "<cluster>__<kind>__<name>__<uid>" in
 // the project (display "<ns>__<name>", device owner K8S:LOADBALANCER, refs VN and
-// "<cluster>-<ns>-default-sg", port security on). An existing VMI of that fq_name is
-// deleted first with its instance-ips and floating-ips. Then instance-ip
-// "<name>__<uuid4>" (display_name <name>, refs VN + VMI, subnet_uuid, owner = project),
-// with instance_ip_address = vip_address when given, else allocated by the API.
+// "<cluster>-<ns>-default-sg", port security on), then instance-ip "<name>__<uuid4>"
+// (display_name <name>, refs VN + VMI, subnet_uuid, owner = project), with
+// instance_ip_address = vip_address when given, else allocated by the API.
+// A VMI of that fq_name left by an unfinished create (kube-manager killed between the
+// VMI and its loadbalancer) is adopted, not deleted as Contrail does: its props and VN/SG
+// refs are made right, an instance-ip on it in the VN (with vip_address, when given) is
+// kept, any other instance-ip on it is deleted, and the instance-ip is created only when
+// none was kept. Its floating-ips are left for the caller's reconcile.
 core::Result<VipInterface> create_vip_interface(Context& ctx, const std::string& kind,
                                                 const std::string& ns, const std::string& name,
                                                 const std::string& uid,
@@ -94,6 +106,14 @@ core::Result<VipInterface> create_vip_interface(Context& ctx, const std::string&
                                                 const std::string& vn_uuid,
                                                 const std::string& subnet_uuid,
                                                 const std::optional<std::string>& vip_address);
+
+// Deletes the VIP interface of kind/ns/name with `uid` (with its floating-ips and
+// instance-ips) when it exists and no loadbalancer refers to it: what a kill between
+// create_vip_interface() and create_loadbalancer(), or between a loadbalancer's delete and
+// its interface's, leaves. Returns whether it deleted one.
+core::Result<bool> delete_unused_vip_interface(Context& ctx, const std::string& kind,
+                                               const std::string& ns, const std::string& name,
+                                               const std::string& uid);
 
 // ServiceLbManager.create's loadbalancer: uuid = uid, name "<name>__<uid>", display
 // "<ns>__<name>", provider "native" (Service) or "opencontrail" (Ingress), properties

@@ -1,5 +1,6 @@
 // Context: what every kube-manager reconciler shares — the bus (for trace records), the
-// kube-apiserver client (kube::ObjectStore), the Contrail config API, the options, the
+// kube-apiserver client (kube::ObjectStore), the Contrail config API (KubeManager passes
+// its ResyncCache, resync_cache.h, which serves the resync's reads), the options, the
 // cluster objects provisioned at start, and two hooks back into the KubeManager's queue.
 //
 // Thread: a Context is used only on kube-manager's strand (or by start() before it
@@ -13,6 +14,7 @@
 #include "core/bus.h"
 #include "core/status.h"
 #include "kube/kube_manager/options.h"
+#include "kube/kube_manager/resync_cache.h"
 #include "kube/object_store.h"
 
 namespace csim::kube {
@@ -32,15 +34,19 @@ struct ClusterObjects {
 };
 
 struct Context {
-  Context(core::Bus& bus_, ObjectStore& store_, controller::ConfigApi& api_,
+  Context(core::Bus& bus_, ObjectStore& store_, ResyncCache& api_,
           const KubeManagerOptions& options_)
       : bus(bus_), store(store_), api(api_), options(options_) {}
 
   core::Bus& bus;
   ObjectStore& store;
-  controller::ConfigApi& api;
+  ResyncCache& api;  // the config API (a pass-through outside the resync)
   const KubeManagerOptions& options;
   ClusterObjects cluster;
+  // True while KubeManager::start() resyncs: reconcilers skip work the resync does in bulk
+  // afterwards (the search for loadbalancers of other uids: the orphan sweep finds them)
+  // or before (queueing Endpoints for a new pod interface: every Endpoints follows).
+  bool resyncing = false;
 
   // Queues another object for reconcile (e.g. a Service change queues the Ingresses that
   // use it). kind is "Namespace", "Pod", "Service", "Endpoints" or "Ingress".

@@ -231,8 +231,12 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
   // Loadbalancers to delete: other uids of this Ingress, deleted uids, or ours when the
   // Ingress belongs to another controller.
   std::vector<std::string> stale;
-  for (const auto& lb : loadbalancers_for(ctx_, "Ingress", ns, name))
-    if (!wanted || lb.uuid != uid) stale.push_back(lb.uuid);
+  if (!ctx_.resyncing)  // the resync's sweep finds those of other uids, all at once
+    for (const auto& lb : loadbalancers_for(ctx_, "Ingress", ns, name))
+      if (!wanted || lb.uuid != uid) stale.push_back(lb.uuid);
+  if (ctx_.resyncing && !wanted && ing) {
+    if (auto lb = ctx_.api.read(uid); lb && lb->type == "loadbalancer") stale.push_back(uid);
+  }
   for (const auto& gone : gone_uids) {
     if (wanted && gone == uid) continue;
     auto lb = ctx_.api.read(gone);
@@ -254,6 +258,19 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
     ctx_.record("ingress", "ingress " + key + ": loadbalancer " + lb->name() +
                                " deleted with its listeners, pools and members; freed VIP " + vip +
                                (fip.empty() ? "" : " and external IP " + fip));
+  }
+  // VIP interfaces without a loadbalancer (a kill between their create and the
+  // loadbalancer's, or between the loadbalancer's delete and theirs) of uids not wanted.
+  std::vector<std::string> unwanted = gone_uids;
+  if (ing && !wanted) unwanted.push_back(uid);
+  for (const auto& u : unwanted) {
+    if (wanted && u == uid) continue;
+    auto deleted = delete_unused_vip_interface(ctx_, "Ingress", ns, name, u);
+    if (!deleted) return deleted.status();
+    if (*deleted)
+      ctx_.record("ingress", "ingress " + key + ": VIP interface " +
+                                 vip_interface_name(ctx_.options, "Ingress", name, u) +
+                                 " without a loadbalancer deleted with its instance-ip and floating-ips");
   }
   if (!ing) {
     index_.remove(ns, name);
@@ -474,6 +491,18 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
       note(key, "ingress " + key + ": " + describe(b) + ": " + t.reason +
                     "; no member (its listener and pool are removed, as Contrail does)");
       continue;
+    }
+    // The port follows the protocol (80 or 443); the diff (Contrail's) compares only the
+    // protocol, so a port changed through the config API is put back in place.
+    const json lport = o.listener.props.value("loadbalancer_listener_properties", json::object())
+                           .value("protocol_port", json());
+    if (lport != json(b.listener_port())) {
+      auto u = modify(ctx_.api, o.listener.uuid, [&](ConfigObject& l) {
+        l.props["loadbalancer_listener_properties"]["protocol_port"] = b.listener_port();
+      });
+      if (!u) return u.status();
+      ctx_.record("ingress", "ingress " + key + ": " + describe(b) + ": listener port put back to " +
+                                 std::to_string(b.listener_port()) + " (was " + lport.dump() + ")");
     }
     if (o.members.empty()) {
       auto m = create_member(ctx_, *o.pool, b, t);

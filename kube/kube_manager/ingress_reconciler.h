@@ -24,9 +24,14 @@
 // resolved to the Service port's number. The csim-only pool annotations "index",
 // "pathType" and "claimed_hosts" are ignored by the diff and updated in place (a moved
 // spec order, a changed pathType or a host-only rule keep the pool).
+// A kept backend's listener port is put back to 80/443 when it was changed (Contrail's
+// diff compares only the protocol).
 // A backend whose Service (or its clusterIP, or its named port) is missing gets no member
 // and no listener/pool (§1.5: Contrail creates and at once deletes them); the reason is
 // recorded in the trace. Deletion follows §1.8 and frees the floating-ip and instance-ip.
+// A VIP interface left without loadbalancer (a kill inside create or delete) is adopted
+// when the Ingress is wanted (config_ops.h create_vip_interface) and deleted for a gone
+// uid or an Ingress of another class.
 //
 // Runs on kube-manager's strand (ingresses_using() and introspect() from any thread).
 #pragma once

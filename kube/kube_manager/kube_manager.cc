@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kube/kube_manager/cluster_setup.h"
+#include "kube/kube_manager/config_ops.h"
 #include "kube/kube_manager/endpoints_reconciler.h"
 #include "kube/kube_manager/namespace_reconciler.h"
 #include "kube/kube_manager/naming.h"
@@ -23,6 +24,16 @@ const std::vector<std::string>& watched_kinds() {
   return kinds;
 }
 
+// The config types reconcilers and sweeps read, loaded once per resync.
+const std::vector<std::string>& resync_types() {
+  static const std::vector<std::string> types = {
+      "project", "security-group", "virtual-router", "virtual-machine",
+      "virtual-machine-interface", "instance-ip", "floating-ip-pool", "floating-ip",
+      "service-appliance-set", "loadbalancer", "loadbalancer-listener", "loadbalancer-pool",
+      "loadbalancer-member"};
+  return types;
+}
+
 }  // namespace
 
 std::string KubeManager::Key::to_string() const {
@@ -33,9 +44,9 @@ KubeManager::KubeManager(core::Bus& bus, ObjectStore& store, controller::ConfigA
                          KubeManagerOptions options)
     : bus_(bus),
       store_(store),
-      api_(api),
       options_(std::move(options)),
-      ctx_(bus, store, api, options_),
+      cache_(api),
+      ctx_(bus, store, cache_, options_),
       ingress_(ctx_),
       guard_(std::make_shared<Guard>()) {
   ctx_.enqueue = [this](const std::string& kind, const std::string& ns, const std::string& name) {
@@ -43,9 +54,13 @@ KubeManager::KubeManager(core::Bus& bus, ObjectStore& store, controller::ConfigA
     enqueue(Key{kind, ns, name});
   };
   ctx_.ensure_namespace = [this](const std::string& ns) -> core::Status {
+    // The resync reconciles every Namespace first: once per namespace is enough.
+    if (resyncing_ && ensured_namespaces_.count(ns)) return core::Status::ok();
     if (!store_.get("Namespace", "", ns))
       return core::not_found("namespace " + ns + " does not exist");
-    return reconcile_namespace(ctx_, ns);
+    core::Status s = reconcile_namespace(ctx_, ns);
+    if (s.is_ok() && resyncing_) ensured_namespaces_.insert(ns);
+    return s;
   };
 }
 
@@ -146,7 +161,13 @@ void KubeManager::drain_one() {
 
 core::Status KubeManager::reconcile(const Key& key, const std::vector<std::string>& gone_uids,
                                     bool cascade) {
-  if (key.kind == "Namespace") return reconcile_namespace(ctx_, key.name);
+  if (key.kind == "Namespace") {
+    ensured_namespaces_.erase(key.name);
+    core::Status s = reconcile_namespace(ctx_, key.name);
+    if (s.is_ok() && resyncing_ && store_.get("Namespace", "", key.name))
+      ensured_namespaces_.insert(key.name);
+    return s;
+  }
   if (key.kind == "Pod") return reconcile_pod(ctx_, key.ns, key.name, gone_uids);
   if (key.kind == "Endpoints") return reconcile_endpoints(ctx_, key.ns, key.name);
   if (key.kind == "Ingress") return ingress_.reconcile(key.ns, key.name, gone_uids);
@@ -189,6 +210,9 @@ void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_ui
 
 void KubeManager::resync() {
   resyncing_ = true;
+  ctx_.resyncing = true;
+  cache_.enable(resync_types());
+  const size_t cached = cache_.size();
   std::map<std::string, int> counts;
   std::map<std::string, std::set<std::string>> uids;  // kind -> uids in the store
   std::vector<Key> failed;
@@ -222,23 +246,50 @@ void KubeManager::resync() {
       finish(key, {o.uuid}, reconcile(key, {o.uuid}, false));
     }
   };
-  for (const auto& lb : api_.list("loadbalancer")) {
+  for (const auto& lb : ctx_.api.list("loadbalancer")) {
     sweep("loadbalancer", "Ingress", lb);
     sweep("loadbalancer", "Service", lb);
   }
-  for (const auto& vm : api_.list("virtual-machine")) sweep("virtual-machine", "Pod", vm);
-  for (const auto& project : api_.list("project")) sweep("project", "Namespace", project);
+  for (const auto& vm : ctx_.api.list("virtual-machine")) sweep("virtual-machine", "Pod", vm);
+  // VIP interfaces no loadbalancer refers to, of a Service or Ingress uid that is gone
+  // (a kill between the interface's create and the loadbalancer's, or between the
+  // loadbalancer's delete and the interface's). Listed after the loadbalancers went.
+  for (const auto& vmi : ctx_.api.list("virtual-machine-interface")) {
+    if (vmi.props.value("virtual_machine_interface_device_owner", "") != "K8S:LOADBALANCER") continue;
+    auto owner = parse_vip_interface_fq_name(options_, vmi.fq_name);
+    if (!owner || uids[owner->kind].count(owner->uid)) continue;
+    ++orphans;
+    Key key{owner->kind, owner->ns, owner->name};
+    finish(key, {owner->uid}, reconcile(key, {owner->uid}, /*cascade=*/false));
+  }
+  // Ingress floating-ips on no interface (a kill inside release_floating_ip()).
+  for (const auto& fip : ctx_.api.list("floating-ip")) {
+    if (!is_detached_ingress_floating_ip(options_, fip)) continue;
+    ++orphans;
+    if (auto s = remove_if_present(ctx_.api, "floating-ip", fip.uuid); !s) {
+      ctx_.record("error", "resync: " + s.to_string());
+      continue;
+    }
+    ctx_.record("resync", "floating-ip " + fq_string(fip.fq_name) + " (" +
+                              fip.props.value("floating_ip_address", std::string("?")) +
+                              ") on no interface deleted");
+  }
+  for (const auto& project : ctx_.api.list("project")) sweep("project", "Namespace", project);
   // An orphan can hold what a live object needs (the apiserver reuses a deleted Service's
   // clusterIP, whose instance-ip the orphan still holds): retry what failed, once the
   // orphans are gone.
   if (orphans > 0)
     for (const auto& key : failed) finish(key, {}, reconcile(key, {}, /*cascade=*/false));
+  cache_.disable();
+  ensured_namespaces_.clear();
+  ctx_.resyncing = false;
   resyncing_ = false;
 
   std::string summary = "resync: reconciled";
   for (const auto& kind : watched_kinds())
     summary += " " + std::to_string(counts[kind]) + " " + kind;
   summary += "; " + std::to_string(orphans) + " orphaned config object(s) of deleted Kubernetes objects removed";
+  summary += " (" + std::to_string(cached) + " config objects read in bulk)";
   ctx_.record("resync", summary);
 }
 

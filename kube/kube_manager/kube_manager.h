@@ -14,9 +14,15 @@
 // start(): provisions the cluster (§2.1) and resyncs at once (not after Contrail's 60 s
 // timer, §1.10): every Namespace, Pod, Service, Endpoints and Ingress in the store is
 // reconciled in that order, then config objects annotated cluster=<cluster>, owner=<owner>
-// whose Kubernetes object is gone (or has another uid) are deleted. The watch
+// whose Kubernetes object is gone (or has another uid) are deleted (loadbalancers,
+// virtual-machines, projects), and so are what a kill in the middle of a create or a
+// delete leaves without annotations: VIP interfaces (with their instance-ips) no
+// loadbalancer refers to whose Service or Ingress uid is gone, and Ingress floating-ips
+// on no interface. The watch
 // subscriptions are made before the resync lists the store, but events are only
 // processed once the resync is done (so nothing between list and watch is lost).
+// The resync reads the config objects it needs once, in bulk (resync_cache.h), and writes
+// only what differs: a resync of a converged store writes nothing.
 //
 // Threads: start() runs on the caller's thread; handlers and drains run on the bus strand
 // "kube-manager"; introspect() may be called from any thread. The object must outlive its
@@ -41,6 +47,7 @@
 #include "kube/kube_manager/context.h"
 #include "kube/kube_manager/ingress_reconciler.h"
 #include "kube/kube_manager/options.h"
+#include "kube/kube_manager/resync_cache.h"
 #include "kube/object_store.h"
 
 namespace csim::kube {
@@ -99,13 +106,14 @@ class KubeManager {
 
   core::Bus& bus_;
   ObjectStore& store_;
-  controller::ConfigApi& api_;
   const KubeManagerOptions options_;
+  ResyncCache cache_;  // the config API; serves the resync's reads (resync_cache.h)
   Context ctx_;
   IngressReconciler ingress_;
   std::shared_ptr<Guard> guard_;
   bool subscribed_ = false;
   bool resyncing_ = false;  // cascades are skipped: the resync visits every key in order
+  std::set<std::string> ensured_namespaces_;  // made right during this resync
 
   mutable std::mutex mu_;  // guards everything below (introspect() reads it)
   bool started_ = false;

@@ -63,6 +63,55 @@ std::string new_uuid4() {
   return buf;
 }
 
+bool is_uuid_text(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string vip_interface_name(const KubeManagerOptions& o, const std::string& kind,
+                               const std::string& name, const std::string& uid) {
+  return join_name({o.cluster_name, kind, name, uid});
+}
+
+controller::FqName vip_interface_fq_name(const KubeManagerOptions& o, const std::string& kind,
+                                         const std::string& ns, const std::string& name,
+                                         const std::string& uid) {
+  controller::FqName fq = project_fq_name(o, ns);
+  fq.push_back(vip_interface_name(o, kind, name, uid));
+  return fq;
+}
+
+std::optional<VipOwner> parse_vip_interface_fq_name(const KubeManagerOptions& o,
+                                                    const controller::FqName& fq) {
+  if (fq.size() != 3 || fq[0] != o.domain) return std::nullopt;
+  const std::string project_prefix = o.cluster_name + "-";
+  if (fq[1].size() <= project_prefix.size() || fq[1].rfind(project_prefix, 0) != 0)
+    return std::nullopt;
+  VipOwner owner;
+  owner.ns = fq[1].substr(project_prefix.size());
+  const std::string& name = fq[2];
+  for (const char* kind : {"Service", "Ingress"}) {
+    const std::string prefix = join_name({o.cluster_name, kind}) + "__";
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // "<name>__<uid>"
+    const size_t cut = rest.rfind("__");
+    if (cut == std::string::npos || cut == 0 || cut + 2 >= rest.size()) return std::nullopt;
+    owner.kind = kind;
+    owner.name = rest.substr(0, cut);
+    owner.uid = rest.substr(cut + 2);
+    return owner;
+  }
+  return std::nullopt;
+}
+
 KeyValues k8s_annotations(const KubeManagerOptions& o, const std::string& kind,
                           const std::string& ns, const std::string& name, const KeyValues& extra) {
   KeyValues kvs = {{"kind", kind},

@@ -40,6 +40,26 @@ controller::FqName service_appliance_set_fq_name(const std::string& provider);
 
 // A random RFC 4122 version-4 uuid, lower case ("0b6d…-4…").
 std::string new_uuid4();
+// True for 36 characters of lower-case hex digits and dashes in the 8-4-4-4-12 layout.
+bool is_uuid_text(const std::string& s);
+
+// The VIP interface of the loadbalancer of a Service or an Ingress (kind "Service" or
+// "Ingress"): "<cluster>__<kind>__<name>__<uid>" in the namespace's project (§1.2 #1).
+std::string vip_interface_name(const KubeManagerOptions& o, const std::string& kind,
+                               const std::string& name, const std::string& uid);
+controller::FqName vip_interface_fq_name(const KubeManagerOptions& o, const std::string& kind,
+                                         const std::string& ns, const std::string& name,
+                                         const std::string& uid);
+// Whose VIP interface an fq_name is: nullopt unless it is
+// [domain, "<cluster>-<ns>", "<cluster>__<Service|Ingress>__<name>__<uid>"].
+struct VipOwner {
+  std::string kind;  // "Service" or "Ingress"
+  std::string ns;
+  std::string name;
+  std::string uid;
+};
+std::optional<VipOwner> parse_vip_interface_fq_name(const KubeManagerOptions& o,
+                                                    const controller::FqName& fq);
 
 // Annotations in the order they are written (KeyValuePairs keep their order).
 // A value is a string, or null (Contrail writes externalIP=None when there is none).

@@ -62,5 +62,36 @@ TEST(NamingTest, PythonJsonDumpsAndFipPoolDict) {
   EXPECT_FALSE(parse_fip_pool_dict("not a dict"));
 }
 
+TEST(NamingTest, VipInterfaceNamesRoundTrip) {
+  KubeManagerOptions o;
+  const std::string uid = "0b6d2c1e-4a5b-4c6d-8e7f-0123456789ab";
+  EXPECT_TRUE(is_uuid_text(uid));
+  EXPECT_TRUE(is_uuid_text(new_uuid4()));
+  EXPECT_FALSE(is_uuid_text("0B6D2C1E-4A5B-4C6D-8E7F-0123456789AB"));
+  EXPECT_FALSE(is_uuid_text(uid.substr(1)));
+  EXPECT_FALSE(is_uuid_text("0b6d2c1e_4a5b-4c6d-8e7f-0123456789ab"));
+
+  const auto fq = vip_interface_fq_name(o, "Service", "shop", "web-1", uid);
+  EXPECT_EQ(fq, (controller::FqName{"default-domain", "k8s-shop", "k8s__Service__web-1__" + uid}));
+  auto owner = parse_vip_interface_fq_name(o, fq);
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->kind, "Service");
+  EXPECT_EQ(owner->ns, "shop");
+  EXPECT_EQ(owner->name, "web-1");
+  EXPECT_EQ(owner->uid, uid);
+  owner = parse_vip_interface_fq_name(o, vip_interface_fq_name(o, "Ingress", "default", "front", uid));
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->kind, "Ingress");
+
+  // Not a VIP interface of this cluster.
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"default-domain", "k8s-shop", "web-1__" + uid}));
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"default-domain", "k8s-shop", "k8s__Pod__web__" + uid}));
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"default-domain", "other-shop", "k8s__Service__web__" + uid}));
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"other-domain", "k8s-shop", "k8s__Service__web__" + uid}));
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"default-domain", "k8s-", "k8s__Service__web__" + uid}));
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"default-domain", "k8s-shop", "k8s__Service__" + uid}));
+  EXPECT_FALSE(parse_vip_interface_fq_name(o, {"default-domain", "k8s-shop", "k8s__Service__web__"}));
+}
+
 }  // namespace
 }  // namespace csim::kube

@@ -80,7 +80,7 @@ core::Status create_instance_ip(Context& ctx, const std::string& ns, const std::
 
 // Endpoints in the namespace whose addresses name this pod.
 void enqueue_endpoints_of_pod(Context& ctx, const std::string& ns, const std::string& uid) {
-  if (!ctx.enqueue) return;
+  if (!ctx.enqueue || ctx.resyncing) return;  // the resync reconciles every Endpoints next
   for (const auto& ep : ctx.store.list("Endpoints", ns)) {
     bool lists = false;
     for (const auto& subset : ep.value("subsets", json::array())) {
@@ -97,11 +97,11 @@ void enqueue_endpoints_of_pod(Context& ctx, const std::string& ns, const std::st
 core::Status delete_pod_config(Context& ctx, const std::string& vm_uuid) {
   auto vm = ctx.api.read(vm_uuid);
   if (!vm || vm->type != "virtual-machine") return core::Status::ok();
-  for (const auto& vr : ctx.api.back_refs(vm_uuid, "virtual-router")) {
-    auto s = ctx.api.ref_update("virtual-router", vr.uuid, "virtual-machine", vm_uuid,
+  for (const auto& vr : ctx.api.back_ref_uuids(vm_uuid, "virtual-router")) {
+    auto s = ctx.api.ref_update("virtual-router", vr, "virtual-machine", vm_uuid,
                                 controller::RefOp::kDelete);
     if (!s && s.code() != core::Code::kNotFound)
-      return named(s, "unlink virtual-router " + vr.name() + " from virtual-machine " + vm->name());
+      return named(s, "unlink virtual-router " + vr + " from virtual-machine " + vm->name());
   }
   for (const auto& vmi : ctx.api.back_refs(vm_uuid, "virtual-machine-interface")) {
     for (const auto& iip : instance_ips_of(ctx.api, vmi.uuid)) {
@@ -199,23 +199,25 @@ core::Status reconcile_pod(Context& ctx, const std::string& ns, const std::strin
   // Link to the node's virtual-router once scheduled.
   const std::string node = (*pod).value("spec", json::object()).value("nodeName", "");
   if (!node.empty()) {
-    auto vr = ctx.api.read_fq("virtual-router", virtual_router_fq_name(node));
+    // uuids only: a virtual-router refers to every VM on its node.
+    auto vr = ctx.api.uuid_of("virtual-router", virtual_router_fq_name(node));
     if (!vr) {
       return core::not_found("virtual-router " + fq_string(virtual_router_fq_name(node)) +
                              " for pod " + ns + "/" + name + " does not exist");
     }
-    for (const auto& other : ctx.api.back_refs(vm.uuid, "virtual-router")) {
-      if (other.uuid == vr->uuid) continue;
-      auto s = ctx.api.ref_update("virtual-router", other.uuid, "virtual-machine", vm.uuid,
+    bool linked = false;
+    for (const auto& other : ctx.api.back_ref_uuids(vm.uuid, "virtual-router")) {
+      if (other == *vr) {
+        linked = true;
+        continue;
+      }
+      auto s = ctx.api.ref_update("virtual-router", other, "virtual-machine", vm.uuid,
                                   controller::RefOp::kDelete);
       if (!s && s.code() != core::Code::kNotFound)
-        return named(s, "unlink virtual-router " + other.name());
+        return named(s, "unlink virtual-router " + other + " from virtual-machine " + vm.name());
     }
-    bool linked = false;
-    for (const auto& r : vr->refs)
-      if (r.type == "virtual-machine" && r.uuid == vm.uuid) linked = true;
     if (!linked) {
-      auto s = ctx.api.ref_update("virtual-router", vr->uuid, "virtual-machine", vm.uuid,
+      auto s = ctx.api.ref_update("virtual-router", *vr, "virtual-machine", vm.uuid,
                                   controller::RefOp::kAdd);
       if (!s) return named(s, "link virtual-router " + node + " to virtual-machine " + vm.name());
       ctx.record("pod", "pod " + ns + "/" + name + " scheduled: virtual-router " + node +

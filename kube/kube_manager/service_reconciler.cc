@@ -125,8 +125,12 @@ core::Status reconcile_service(Context& ctx, const std::string& ns, const std::s
 
   // Stale loadbalancers: other uids of this Service, deleted uids, or a headless Service.
   std::vector<std::string> stale;
-  for (const auto& lb : loadbalancers_for(ctx, "Service", ns, name))
-    if (!wanted || lb.uuid != uid) stale.push_back(lb.uuid);
+  if (!ctx.resyncing)  // the resync's sweep finds those of other uids, all at once
+    for (const auto& lb : loadbalancers_for(ctx, "Service", ns, name))
+      if (!wanted || lb.uuid != uid) stale.push_back(lb.uuid);
+  if (ctx.resyncing && !wanted && svc) {
+    if (auto lb = ctx.api.read(uid); lb && lb->type == "loadbalancer") stale.push_back(uid);
+  }
   for (const auto& gone : gone_uids) {
     if (wanted && gone == uid) continue;
     auto lb = ctx.api.read(gone);
@@ -140,6 +144,19 @@ core::Status reconcile_service(Context& ctx, const std::string& ns, const std::s
     if (auto s = delete_loadbalancer(ctx, lb_uuid, LbKind::kService); !s) return s;
     ctx.record("service", "service " + ns + "/" + name + ": native loadbalancer " + lb->name() +
                               " deleted with its listeners, pools, members and VIP");
+  }
+  // VIP interfaces without a loadbalancer (a kill between their create and the
+  // loadbalancer's, or between the loadbalancer's delete and theirs) of uids not wanted.
+  std::vector<std::string> unwanted = gone_uids;
+  if (svc && !wanted) unwanted.push_back(uid);
+  for (const auto& u : unwanted) {
+    if (wanted && u == uid) continue;
+    auto deleted = delete_unused_vip_interface(ctx, "Service", ns, name, u);
+    if (!deleted) return deleted.status();
+    if (*deleted)
+      ctx.record("service", "service " + ns + "/" + name + ": VIP interface " +
+                                vip_interface_name(ctx.options, "Service", name, u) +
+                                " without a loadbalancer deleted with its instance-ip");
   }
   if (!wanted) return core::Status::ok();
   if (cluster_ip.empty()) {

@@ -9,7 +9,11 @@
 // does; a listener whose port left the spec is deleted (Contrail keeps it), and a changed
 // port name updates portName. Headless Services (clusterIP "None") get nothing; a Service
 // without a clusterIP yet is skipped until it has one. When the Service is gone (or its
-// uid changed) the loadbalancer is deleted in vnc_service_delete's order.
+// uid changed) the loadbalancer is deleted in vnc_service_delete's order. A VIP interface
+// left without loadbalancer (a kill inside create or delete) is adopted when the Service
+// wants a loadbalancer (config_ops.h create_vip_interface) and deleted for a gone uid or a
+// headless Service. During the resync (ctx.resyncing) loadbalancers of other uids are left
+// to the resync's sweep.
 // Members come from Endpoints (endpoints_reconciler.h).
 //
 // Runs on kube-manager's strand.
