@@ -11,8 +11,10 @@
 #include <mutex>
 #include <set>
 
+#include "agent/tls_certificate.h"
 #include "core/trace.h"
 #include "kube/object_store.h"
+#include "kube/secret.h"
 #include "sim/cluster.h"
 #include "sim/expectations.h"
 
@@ -66,6 +68,7 @@ struct CaseResult {
   std::set<std::string> answered_by;    // pod names
   int right = 0;
   std::string detail;                   // why the first wrong reply was wrong
+  std::string certificate;              // HTTPS: the served certificate's CN (or first name)
 };
 
 // Checks one reply against the case; returns "" when right, else why not.
@@ -84,16 +87,47 @@ std::string check_reply(const sim::Reply& reply, const std::vector<nlohmann::jso
   return "";
 }
 
+// The sha256 of the leaf certificate of Secret "<ns>/<name>", or "" with `why` set.
+std::string secret_certificate_sha256(sim::Cluster& cluster, const std::string& ns_name, std::string& why) {
+  const size_t slash = ns_name.find('/');
+  auto secret = cluster.store().get("Secret", ns_name.substr(0, slash), ns_name.substr(slash + 1));
+  if (!secret) {
+    why = "Secret " + ns_name + " does not exist";
+    return "";
+  }
+  auto pair = kube::tls_key_pair(*secret);
+  if (!pair.is_ok()) {
+    why = pair.status().message();
+    return "";
+  }
+  auto checked = agent::check_tls_secret({pair->certificate_pem, pair->private_key_pem}, "Secret " + ns_name);
+  if (!checked.is_ok()) {
+    why = checked.status().message();
+    return "";
+  }
+  return checked->leaf.sha256;
+}
+
 CaseResult run_case(sim::Cluster& cluster, const std::string& address,
                     const std::vector<nlohmann::json>& services, const sim::ExpectedCase& c) {
   CaseResult r;
   r.expected = c;
   const std::string host = c.host.empty() ? address : c.host;
+  std::string want_sha256, why_no_certificate;
+  if (!c.tls_secret.empty()) want_sha256 = secret_certificate_sha256(cluster, c.tls_secret, why_no_certificate);
   for (int i = 0; i < kRepeats; ++i) {
-    sim::Reply reply = cluster.request(address, 80, host, c.path);
+    sim::Reply reply = cluster.request(address, c.https ? 443 : 80, host, c.path, milliseconds(10000), c.https);
     r.status = reply.status;
     if (reply.echo.is_object()) r.answered_by.insert(reply.echo.value("pod", "?"));
+    if (!reply.certificate_names.empty()) r.certificate = reply.certificate_names.front();
     std::string wrong = check_reply(reply, services, c);
+    if (wrong.empty() && !c.tls_secret.empty()) {
+      if (want_sha256.empty())
+        wrong = "cannot read the expected certificate: " + why_no_certificate;
+      else if (reply.certificate_sha256 != want_sha256)
+        wrong = "served the certificate of " + (r.certificate.empty() ? std::string("?") : r.certificate) +
+                ", not Secret " + c.tls_secret + "'s";
+    }
     if (wrong.empty()) {
       ++r.right;
     } else if (r.detail.empty()) {
@@ -196,9 +230,12 @@ int run_demo(const DemoOptions& options) {
     const bool ok = r.right == kRepeats;
     std::string expected =
         r.expected.service ? *r.expected.service : "haproxy " + std::to_string(r.expected.status);
-    std::printf("  %s  GET http://%s%s  ×%d → %d  expected %s (%s)\n", ok ? "ok  " : "FAIL",
-                (r.expected.host.empty() ? address : r.expected.host).c_str(), r.expected.path.c_str(),
-                kRepeats, r.status, expected.c_str(), r.expected.why.c_str());
+    if (!r.expected.tls_secret.empty()) expected += ", certificate of Secret " + r.expected.tls_secret;
+    std::printf("  %s  GET %s://%s%s  ×%d → %d  expected %s (%s)\n", ok ? "ok  " : "FAIL",
+                r.expected.https ? "https" : "http", (r.expected.host.empty() ? address : r.expected.host).c_str(),
+                r.expected.path.c_str(), kRepeats, r.status, expected.c_str(), r.expected.why.c_str());
+    if (r.expected.https && !r.certificate.empty())
+      std::printf("          certificate CN=%s\n", r.certificate.c_str());
     if (!r.answered_by.empty()) {
       std::string pods;
       for (const auto& p : r.answered_by) pods += (pods.empty() ? "" : ", ") + p;

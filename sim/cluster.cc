@@ -241,10 +241,24 @@ std::string Cluster::services_not_ready(const std::string& ns, const std::string
 }
 
 Reply Cluster::request(const std::string& ip, int port, const std::string& host, const std::string& path,
-                       milliseconds timeout) {
+                       milliseconds timeout, bool tls) {
   Reply reply;
-  auto r = agent::http_request_in_netns(impl_->dataplane->external_ns()->name(), ip, port, "GET", host,
-                                        path, timeout);
+  agent::HttpRequestSpec spec;
+  spec.netns = impl_->dataplane->external_ns()->name();
+  spec.ip = ip;
+  spec.port = port;
+  spec.host_header = host;
+  spec.path = path;
+  spec.timeout = timeout;
+  spec.tls = tls;
+  auto r = agent::http_request(spec);
+  if (r.is_ok() && r->tls) {
+    const auto& c = r->tls->certificate;
+    reply.certificate_sha256 = c.sha256;
+    if (!c.subject_cn.empty()) reply.certificate_names.push_back(c.subject_cn);
+    for (const auto& san : c.sans)
+      if (san != c.subject_cn) reply.certificate_names.push_back(san);
+  }
   if (!r.is_ok()) {
     reply.error = r.status().message();
     return reply;

@@ -41,6 +41,10 @@ struct Reply {
   std::string body;
   nlohmann::json echo;  // the echo server's JSON (pod, namespace, labels, …) or null
   std::string error;    // transport error, if any
+  // HTTPS: the certificate the server presented (sha256 of its DER, lower-case hex, and
+  // its subject CN then subjectAltNames).
+  std::string certificate_sha256;
+  std::vector<std::string> certificate_names;
 };
 
 class Cluster {
@@ -66,11 +70,12 @@ class Cluster {
   // The Ingress's status addresses: [external IP, VIP] (external IP may be absent).
   std::vector<std::string> ingress_addresses(const std::string& ns, const std::string& name);
 
-  // Sends one HTTP request from the external-client namespace. The timeout is generous on
-  // purpose: on a loaded machine a lost SYN or ARP answer costs the kernel's 1 s + 2 s
-  // retransmits; a wrong answer still fails at once.
+  // Sends one HTTP request from the external-client namespace (HTTPS when `tls`: SNI = the
+  // host without its port, no verification). The timeout is generous on purpose: on a
+  // loaded machine a lost SYN or ARP answer costs the kernel's 1 s + 2 s retransmits; a
+  // wrong answer still fails at once.
   Reply request(const std::string& ip, int port, const std::string& host, const std::string& path,
-                std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(10000), bool tls = false);
 
   // The haproxy config svc-monitor rendered for an Ingress (the SI binding), and the runtime
   // config an agent derived from it with the list of adaptations (introspection JSON).

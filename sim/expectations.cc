@@ -1,5 +1,7 @@
 #include "sim/expectations.h"
 
+#include <map>
+
 #include "semantics/route.h"
 
 #include <algorithm>
@@ -73,6 +75,31 @@ std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress, const st
   if (any_host) add("unmatched.example", "/", "a host no rule names");
   for (auto& c : cases) {
     if (c.why.rfind("rule", 0) != 0) c.why += c.service ? "" : ", no default backend";
+  }
+
+  // The same requests over HTTPS, when the Ingress terminates TLS.
+  const semantics::IngressModel model = semantics::ingress_model(ingress);
+  const semantics::HttpsView https = semantics::https_view(model);
+  if (https.has_https) {
+    std::string all_secret;
+    std::map<std::string, std::string> host_secret;  // the first entry naming a host wins
+    for (const auto& t : model.tls) {
+      if (t.all_hosts && all_secret.empty()) all_secret = model.ns + "/" + t.secret;
+      for (const auto& h : t.hosts) host_secret.emplace(h, model.ns + "/" + t.secret);
+    }
+    const size_t http_cases = cases.size();
+    for (size_t i = 0; i < http_cases; ++i) {
+      ExpectedCase c = cases[i];
+      c.https = true;
+      semantics::RouteDecision d = mode == semantics::Semantics::kContrail
+                                       ? semantics::route_contrail(https.model, c.host, c.path)
+                                       : semantics::route_kubernetes(https.model, c.host, c.path);
+      c.service = d.backend ? std::optional<std::string>(d.backend->service) : std::nullopt;
+      c.status = d.backend ? 200 : d.status;
+      auto it = host_secret.find(c.host);
+      c.tls_secret = it != host_secret.end() ? it->second : all_secret;
+      cases.push_back(std::move(c));
+    }
   }
   return cases;
 }

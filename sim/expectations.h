@@ -22,6 +22,11 @@ struct ExpectedCase {
   std::optional<std::string> service;  // the Service that must answer, or none
   int status = 200;     // 200 with a service; else 503 (contrail) or 404 (kubernetes)
   std::string why;      // "rule 0 path /qa.html", "no rule matches, no default backend"
+  bool https = false;   // sent over HTTPS to port 443 (SNI = host)
+  // HTTPS: the Secret ("<ns>/<name>") whose certificate must be served, "" when the
+  // Ingress leaves it to haproxy's choice (no spec.tls entry covers the host and none
+  // is without hosts).
+  std::string tls_secret;
 };
 
 // The Service name that answers (host header, path) for an Ingress (any apiVersion), or
@@ -32,7 +37,9 @@ std::optional<std::string> contrail_route(const nlohmann::json& ingress, const s
 // One case per (rule, path), plus probes that no rule matches (an unknown path, and an unknown
 // host when rules have hosts); each case's expectation comes from the routing rules of
 // `semantics` ("contrail": contrail_route(); "kubernetes": semantics::route_kubernetes, where
-// an unmatched request gets 404 instead of 503).
+// an unmatched request gets 404 instead of 503). An Ingress with spec.tls also gets the same
+// cases over HTTPS, routed as its 443 frontend routes them (semantics::https_view), each
+// with the Secret whose certificate SNI must select.
 std::vector<ExpectedCase> expected_cases(const nlohmann::json& ingress,
                                          const std::string& semantics = "contrail");
 
