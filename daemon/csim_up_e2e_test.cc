@@ -329,6 +329,86 @@ TEST_F(CsimUp, ApplyRouteAndInspect) {
   EXPECT_TRUE(stopped_answering) << after.all();
 }
 
+// A TLS Ingress in its own namespace: kubectl shows the Secrets without their bytes,
+// `csim curl https://` gets the certificate SNI selects and a pod's answer, and the
+// Secret's rotation reaches haproxy.
+TEST_F(CsimUp, TlsIngressServesHttpsBySni) {
+  ASSERT_EQ(up_.code, 0) << up_.all();
+  const std::string tls_file = fs::absolute("testdata/tls.yaml").string();
+  ASSERT_EQ(kubectl({"create", "namespace", "shop"}).code, 0);
+  Outcome apply = kubectl({"apply", "-n", "shop", "-f", tls_file});
+  ASSERT_EQ(apply.code, 0) << apply.all();
+  EXPECT_NE(apply.out.find("secret/foo-tls created"), std::string::npos) << apply.out;
+
+  Outcome secrets = kubectl({"get", "secrets", "-n", "shop"});
+  ASSERT_EQ(secrets.code, 0) << secrets.all();
+  EXPECT_TRUE(std::regex_search(secrets.out, std::regex(R"(foo-tls\s+kubernetes.io/tls\s+2\s)"))) << secrets.out;
+  EXPECT_EQ(secrets.out.find("BEGIN"), std::string::npos) << secrets.out;
+
+  std::string ip;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (ip.empty() && std::chrono::steady_clock::now() < deadline) {
+    Outcome get = kubectl({"get", "ing", "tls-fanout", "-n", "shop", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"});
+    if (get.code == 0 && !get.out.empty()) ip = get.out;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ASSERT_FALSE(ip.empty());
+  Outcome wide = kubectl({"get", "ing", "-n", "shop"});
+  EXPECT_TRUE(std::regex_search(wide.out, std::regex(R"(tls-fanout\s+\S+\s+foo\.bar\.com\s+\S+\s+80, 443)"))) << wide.out;
+
+  // `csim curl -i [--host H] URL` until its output holds `want` (bounded: the listeners of
+  // one Ingress reach haproxy one reload at a time).
+  auto curl_holding = [&](const std::string& host, const std::string& url, const std::string& want) {
+    Outcome r;
+    const auto until = std::chrono::steady_clock::now() + seconds(30);
+    do {
+      std::vector<std::string> args = {"curl", "-i", "-m", "3"};
+      if (!host.empty()) args.insert(args.end(), {"--host", host});
+      args.push_back(url);
+      r = csim(args);
+      if (r.code == 0 && r.out.find(want) != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    } while (std::chrono::steady_clock::now() < until);
+    return r;
+  };
+
+  // Host foo.bar.com: its own certificate, the qa pods.
+  Outcome foo = curl_holding("foo.bar.com", "https://" + ip + "/qa.html", "HTTP/1.1 200 OK\n");
+  ASSERT_NE(foo.out.find("HTTP/1.1 200 OK\n"), std::string::npos) << foo.all();
+  EXPECT_NE(foo.out.find("* server certificate: CN=foo.bar.com"), std::string::npos) << foo.out;
+  EXPECT_NE(foo.out.find("SNI foo.bar.com"), std::string::npos) << foo.out;
+  json foo_echo = echo_body(foo);
+  ASSERT_TRUE(foo_echo.is_object()) << foo.out;
+  EXPECT_EQ(foo_echo.value("pod", "").rfind("qa-webserver-", 0), 0u) << foo.out;
+
+  // No SNI (an IP address): the default certificate, the host-less rule.
+  Outcome plain = curl_holding("", "https://" + ip + "/dev.html", "HTTP/1.1 200 OK\n");
+  ASSERT_NE(plain.out.find("HTTP/1.1 200 OK\n"), std::string::npos) << plain.all();
+  EXPECT_NE(plain.out.find("SNI (none)"), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("* server certificate: CN=default.example"), std::string::npos) << plain.out;
+  json plain_echo = echo_body(plain);
+  ASSERT_TRUE(plain_echo.is_object()) << plain.out;
+  EXPECT_EQ(plain_echo.value("pod", "").rfind("dev-webserver-", 0), 0u) << plain.out;
+
+  // HTTP on 80 still works.
+  Outcome http = csim({"curl", "--host", "foo.bar.com", "http://" + ip + "/qa.html"});
+  EXPECT_EQ(http.out.rfind("HTTP/1.1 200 OK\n", 0), 0u) << http.all();
+
+  // The Secret rotated to default-tls's certificate: foo.bar.com gets it without re-applying.
+  Outcome def = kubectl({"get", "secret", "default-tls", "-n", "shop", "-o", "json"});
+  ASSERT_EQ(def.code, 0) << def.all();
+  json d = json::parse(def.out, nullptr, false);
+  ASSERT_TRUE(d.is_object()) << def.out;
+  json patch = {{"data", d["data"]}};
+  Outcome rotate = kubectl({"patch", "secret", "foo-tls", "-n", "shop", "--type", "merge", "-p", patch.dump()});
+  ASSERT_EQ(rotate.code, 0) << rotate.all();
+  Outcome rotated = curl_holding("foo.bar.com", "https://" + ip + "/qa.html", "CN=default.example");
+  EXPECT_NE(rotated.out.find("* server certificate: CN=default.example"), std::string::npos) << rotated.all();
+
+  Outcome del = kubectl({"delete", "namespace", "shop"});
+  EXPECT_EQ(del.code, 0) << del.all();
+}
+
 TEST_F(CsimUp, DownLeavesNothingAndUpWorksAgain) {
   ASSERT_EQ(up_.code, 0) << up_.all();
   auto pid = read_pid_file(state_);
