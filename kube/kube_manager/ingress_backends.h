@@ -27,6 +27,14 @@
 
 namespace csim::kube {
 
+// The pool annotation kube-manager sets on a backend whose Service it cannot resolve (the
+// Service is missing, has no clusterIP, or no port of the servicePort's name); the value
+// says why ("Service default/web not found"). Such a backend keeps its listener and pool,
+// without member. svc-monitor reads it under this name (svcmon/kubernetes_routing.h
+// kBackendUnavailableAnnotation): `--semantics kubernetes` answers 503 for it,
+// `--semantics contrail` hides the pool (Contrail has no listener for such a backend).
+inline constexpr const char* kBackendUnavailableAnnotation = "backend_unavailable";
+
 struct IngressBackend {
   // Listener: "HTTP" (port 80) or "TERMINATED_HTTPS" (port 443) with its TLS containers
   // ("<ns>__<secretName>").

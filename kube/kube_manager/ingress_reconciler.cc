@@ -77,8 +77,7 @@ Target resolve_target(Context& ctx, const std::string& ns, const IngressBackend&
       }
     }
     if (!found) {
-      t.reason = "Service " + ns + "/" + b.service_name + " has no port named '" +
-                 b.service_port_name + "'";
+      t.reason = "port " + b.service_port_name + " not found in Service " + ns + "/" + b.service_name;
       return t;
     }
   }
@@ -111,9 +110,11 @@ struct OldBackend {
 };
 
 // The pool annotations Contrail's diff compares (host, path, type): csim's additions
-// (index, pathType, claimed_hosts) are updated in place, never a reason for a new pool.
+// (index, pathType, claimed_hosts, backend_unavailable) are updated in place, never a
+// reason for a new pool.
 bool csim_annotation(const std::string& key) {
-  return key == "index" || key == "pathType" || key == "claimed_hosts";
+  return key == "index" || key == "pathType" || key == "claimed_hosts" ||
+         key == kBackendUnavailableAnnotation;
 }
 
 std::map<std::string, std::string> diff_annotations(const IngressBackend& b) {
@@ -150,14 +151,15 @@ bool same_pool(const OldBackend& o, const IngressBackend& b) {
          diff_annotations(*o.pool) == diff_annotations(b);
 }
 
+// Contrail's member comparison (serviceName and protocol_port of the first member); a
+// backend whose Service cannot be resolved wants no member at all.
 bool same_member(const OldBackend& o, const IngressBackend& b, const Target& t) {
+  if (!t.ok) return o.members.empty();
   if (o.members.empty()) return false;
   const ConfigObject& m = o.members.front();
   if (m.annotation("serviceName") != b.service_name) return false;
   const json props = m.props.value("loadbalancer_member_properties", json::object());
-  const json port = props.value("protocol_port", json());
-  if (t.ok) return port == json(t.port);
-  return b.service_port_number && port == json(*b.service_port_number);
+  return props.value("protocol_port", json()) == json(t.port);
 }
 
 json member_props(const Target& t) {
@@ -168,10 +170,20 @@ json member_annotations(const IngressBackend& b) {
   return key_value_pairs({{"serviceName", b.service_name}});
 }
 
-json pool_annotation_kvps(const IngressBackend& b) {
+// The pool's annotations: ingress_backends.h's, then backend_unavailable = why when the
+// backend's Service cannot be resolved.
+json pool_annotation_kvps(const IngressBackend& b, const Target& t) {
   KeyValues kvs;
   for (const auto& [k, v] : pool_annotations(b)) kvs.emplace_back(k, v);
+  if (!t.ok) kvs.emplace_back(kBackendUnavailableAnnotation, t.reason);
   return key_value_pairs(kvs);
+}
+
+// Writes the pool's annotations when they differ.
+core::Status put_pool_annotations(Context& ctx, const ConfigObject& pool, const json& kvps) {
+  if (pool.props.value("annotations", json()) == kvps) return core::Status::ok();
+  auto u = modify(ctx.api, pool.uuid, [&](ConfigObject& p) { p.props["annotations"] = kvps; });
+  return u ? core::Status::ok() : u.status();
 }
 
 core::Result<ConfigObject> create_member(Context& ctx, const ConfigObject& pool,
@@ -480,18 +492,20 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
     }
   }
 
+  // A backend whose Service cannot be resolved keeps its listener and pool, without
+  // member, annotated backend_unavailable (told once while it lasts).
+  auto note_unavailable = [&](const IngressBackend& b, const Target& t) {
+    note(key, "ingress " + key + ": " + describe(b) + ": " + t.reason +
+                  "; listener and pool kept without member (pool annotation " +
+                  kBackendUnavailableAnnotation + ")");
+  };
+
   // Kept and updated backends: make member and pool right.
   for (size_t i = 0; i < desired.size(); ++i) {
     if (!pair[i]) continue;
     const IngressBackend& b = desired[i];
     const Target& t = targets[i];
     OldBackend& o = old[*pair[i]];
-    if (!t.ok) {
-      if (auto s = delete_listener_tree(ctx_.api, o.listener); !s) return s;
-      note(key, "ingress " + key + ": " + describe(b) + ": " + t.reason +
-                    "; no member (its listener and pool are removed, as Contrail does)");
-      continue;
-    }
     // The port follows the protocol (80 or 443); the diff (Contrail's) compares only the
     // protocol, so a port changed through the config API is put back in place.
     const json lport = o.listener.props.value("loadbalancer_listener_properties", json::object())
@@ -503,6 +517,18 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
       if (!u) return u.status();
       ctx_.record("ingress", "ingress " + key + ": " + describe(b) + ": listener port put back to " +
                                  std::to_string(b.listener_port()) + " (was " + lport.dump() + ")");
+    }
+    if (!t.ok) {
+      // Annotated first, then emptied: svc-monitor never sees a visible pool without
+      // server under the contrail semantics.
+      if (auto s = put_pool_annotations(ctx_, *o.pool, pool_annotation_kvps(b, t)); !s) return s;
+      for (const auto& m : o.members)
+        if (auto s = remove_if_present(ctx_.api, "loadbalancer-member", m.uuid); !s) return s;
+      if (!o.members.empty())
+        ctx_.record("ingress", "ingress " + key + ": " + describe(b) + ": " + t.reason +
+                                   "; member removed from pool " + o.pool->name());
+      note_unavailable(b, t);
+      continue;
     }
     if (o.members.empty()) {
       auto m = create_member(ctx_, *o.pool, b, t);
@@ -533,11 +559,8 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
         if (auto s = remove_if_present(ctx_.api, "loadbalancer-member", o.members[k].uuid); !s)
           return s;
     }
-    if (o.pool->props.value("annotations", json()) != pool_annotation_kvps(b)) {
-      auto u = modify(ctx_.api, o.pool->uuid,
-                      [&](ConfigObject& p) { p.props["annotations"] = pool_annotation_kvps(b); });
-      if (!u) return u.status();
-    }
+    // After the member: a pool that was unavailable becomes visible with its server.
+    if (auto s = put_pool_annotations(ctx_, *o.pool, pool_annotation_kvps(b, t)); !s) return s;
   }
 
   // Remaining old backends: members, pool, listener.
@@ -557,16 +580,11 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
                                " no longer in spec; listener, pool and members deleted");
   }
 
-  // Remaining new backends: listener, pool, member.
+  // Remaining new backends: listener, pool, member (none for an unresolved Service).
   for (size_t i = 0; i < desired.size(); ++i) {
     if (pair[i]) continue;
     const IngressBackend& b = desired[i];
     const Target& t = targets[i];
-    if (!t.ok) {
-      note(key, "ingress " + key + ": " + describe(b) + ": " + t.reason +
-                    "; no member (its listener and pool are removed, as Contrail does)");
-      continue;
-    }
     ConfigObject ll;
     ll.type = "loadbalancer-listener";
     ll.uuid = new_uuid4();
@@ -596,11 +614,19 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
     pool.parent_uuid = project->uuid;
     pool.props["loadbalancer_pool_properties"] = {
         {"protocol", b.pool_protocol}, {"loadbalancer_method", "ROUND_ROBIN"}, {"admin_state", true}};
-    pool.props["annotations"] = pool_annotation_kvps(b);
+    pool.props["annotations"] = pool_annotation_kvps(b, t);
     pool.refs.push_back(Ref{"loadbalancer-listener", listener->uuid, {}, nullptr});
     auto created_pool = ctx_.api.create(pool);
     if (!created_pool) return named(created_pool.status(), "create loadbalancer-pool " + ll_name);
 
+    if (!t.ok) {
+      ctx_.record("ingress", "ingress " + key + ": " + describe(b) + " unavailable: " + t.reason +
+                                 " (listener " + b.listener_protocol + "/" +
+                                 std::to_string(b.listener_port()) + ", pool " + ll_name +
+                                 " without member)");
+      note_unavailable(b, t);
+      continue;
+    }
     auto member = create_member(ctx_, *created_pool, b, t);
     if (!member) return member.status();
     ctx_.record("ingress", "ingress " + key + ": " + describe(b) + " = " + t.address + ":" +

@@ -22,13 +22,22 @@
 // without members take part in the diff (a member is created instead of orphaning them),
 // kept members follow a Service's clusterIP/port change, and a named servicePort is
 // resolved to the Service port's number. The csim-only pool annotations "index",
-// "pathType" and "claimed_hosts" are ignored by the diff and updated in place (a moved
-// spec order, a changed pathType or a host-only rule keep the pool).
+// "pathType", "claimed_hosts" and "backend_unavailable" are ignored by the diff and
+// updated in place (a moved spec order, a changed pathType, a host-only rule or a Service
+// that comes or goes keep the pool).
 // A kept backend's listener port is put back to 80/443 when it was changed (Contrail's
 // diff compares only the protocol).
-// A backend whose Service (or its clusterIP, or its named port) is missing gets no member
-// and no listener/pool (§1.5: Contrail creates and at once deletes them); the reason is
-// recorded in the trace. Deletion follows §1.8 and frees the floating-ip and instance-ip.
+// A backend whose Service (or its clusterIP, or its named port) is missing keeps (or gets)
+// its listener and pool, without member, with the pool annotation backend_unavailable =
+// why ("Service default/web not found", "port http not found in Service default/web";
+// ingress_backends.h kBackendUnavailableAnnotation); §1.5: Contrail deletes them instead,
+// which svc-monitor reproduces under `--semantics contrail` by hiding such pools, while
+// `--semantics kubernetes` answers 503 for them as ingress-nginx does. When the Service
+// appears (its events reach the Ingress through the service index) the member is added
+// and then the annotation dropped; when it goes, the annotation is set and then the
+// member deleted. A numeric servicePort is used as given (Contrail), never checked
+// against the Service's ports. The reason is recorded in the trace once while it lasts.
+// Deletion follows §1.8 and frees the floating-ip and instance-ip.
 // A VIP interface left without loadbalancer (a kill inside create or delete) is adopted
 // when the Ingress is wanted (config_ops.h create_vip_interface) and deleted for a gone
 // uid or an Ingress of another class.

@@ -1,11 +1,19 @@
 // kube-manager's Ingress handling through the bus (contrail-reference.md §1): the seed's
 // examples, external IPs, updates, Service coupling, deletion, ingress class, TLS.
+#include <algorithm>
 #include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "kube/kube_manager/ingress_backends.h"
 #include "kube/kube_manager/kube_manager.h"
 #include "kube/kube_manager/test_cluster.h"
+#include "svcmon/kubernetes_routing.h"
 
 namespace csim::kube {
 namespace {
@@ -16,6 +24,10 @@ using testing::kvps;
 using testing::TestCluster;
 using nlohmann::json;
 using KV = std::vector<std::pair<std::string, json>>;
+
+// kube-manager writes the annotation svc-monitor reads.
+static_assert(std::string_view(kBackendUnavailableAnnotation) ==
+              std::string_view(svcmon::kBackendUnavailableAnnotation));
 
 json http_path(const std::string& path, const std::string& svc, json port = {{"number", 80}}) {
   json p = {{"pathType", "ImplementationSpecific"},
@@ -70,6 +82,19 @@ class IngressTest : public ::testing::Test {
     for (const auto& a : ing["status"]["loadBalancer"]["ingress"]) out.push_back(a["ip"]);
     return out;
   }
+  // (op, type) of every config write, from now on, to an object of which an fq_name part
+  // starts with `prefix` (an Ingress's listeners and pools are named "<ing>__<uid>-…",
+  // its members are their children).
+  using Writes = std::vector<std::pair<std::string, std::string>>;
+  Writes& record_writes(const std::string& prefix) {
+    c.bus.subscribe("test", "config.changed.", [this, prefix](const core::Envelope& e) {
+      bool ours = false;
+      for (const auto& part : e.body.value("fq_name", json::array()))
+        ours = ours || (part.is_string() && part.get<std::string>().rfind(prefix, 0) == 0);
+      if (ours) writes_.emplace_back(e.body.value("op", ""), e.body.value("type", ""));
+    });
+    return writes_;
+  }
   size_t published(const std::string& topic_prefix) {
     size_t n = 0;
     for (const auto& s : c.bus.spans())
@@ -78,6 +103,7 @@ class IngressTest : public ::testing::Test {
   }
 
   TestCluster c;
+  Writes writes_;
 };
 
 TEST_F(IngressTest, SimpleFanoutMakesExactlyContrailsObjects) {
@@ -341,35 +367,246 @@ TEST_F(IngressTest, PathTypeAndClaimedHostsAreUpdatedInPlace) {
 }
 
 TEST_F(IngressTest, MembersFollowTheServices) {
+  Writes& writes = record_writes("simple-fanout__");
   json ing = c.make_ingress("default", "simple-fanout", fanout_spec());
   c.settle();
   const std::string uid = ing["metadata"]["uid"];
-  // No Services yet: the loadbalancer and its addresses exist, no backends.
+  const char* unavailable = svcmon::kBackendUnavailableAnnotation;  // svc-monitor reads this key
+  // No Services yet: the loadbalancer and its addresses exist; each backend has its
+  // listener and pool, without member, annotated with why.
   ASSERT_TRUE(c.db.read(uid));
-  EXPECT_TRUE(backends(uid).empty());
   EXPECT_EQ(status_ips("simple-fanout").size(), 2u);
-  EXPECT_TRUE(c.recorded("path /qa.html -> qa-webserver:80: Service default/qa-webserver not found"));
+  auto first = backends(uid);
+  ASSERT_EQ(first.size(), 2u);
+  for (const auto& [path, svc] : {std::pair<std::string, std::string>{"/qa.html", "qa-webserver"},
+                                  {"/dev.html", "dev-webserver"}}) {
+    SCOPED_TRACE(path);
+    EXPECT_TRUE(first[path].members.empty());
+    EXPECT_EQ(first[path].pool.annotation(unavailable), "Service default/" + svc + " not found");
+    EXPECT_EQ(first[path].listener.name(), first[path].pool.name());
+    EXPECT_NE(first[path].listener.name().find("simple-fanout__" + uid + "-HTTP-80-"), std::string::npos);
+    EXPECT_EQ(first[path].listener.props["loadbalancer_listener_properties"],
+              (json{{"protocol", "HTTP"}, {"protocol_port", 80}, {"admin_state", true}}));
+  }
+  EXPECT_EQ(kvps(first["/qa.html"].pool),
+            (KV{{"path", "/qa.html"}, {"type", "acl"}, {"index", "0"}, {"pathType", "ImplementationSpecific"},
+                {unavailable, "Service default/qa-webserver not found"}}));
+  EXPECT_TRUE(c.recorded("path /qa.html -> qa-webserver:80: Service default/qa-webserver not found; "
+                         "listener and pool kept without member (pool annotation backend_unavailable)"));
 
-  // Service created after the Ingress: its members appear.
+  // Service created after the Ingress: the same listener and pool get the member, then
+  // lose the annotation.
+  writes.clear();
   service("qa-webserver");
   c.settle();
   auto b = backends(uid);
-  ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(b["/qa.html"].members.at(0).props["loadbalancer_member_properties"]["address"],
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b["/qa.html"].listener.uuid, first["/qa.html"].listener.uuid);
+  EXPECT_EQ(b["/qa.html"].pool.uuid, first["/qa.html"].pool.uuid);
+  ASSERT_EQ(b["/qa.html"].members.size(), 1u);
+  EXPECT_EQ(b["/qa.html"].members[0].props["loadbalancer_member_properties"]["address"],
             cluster_ip("qa-webserver"));
+  EXPECT_FALSE(b["/qa.html"].pool.annotation(unavailable));
+  EXPECT_EQ(kvps(b["/qa.html"].pool), (KV{{"path", "/qa.html"}, {"type", "acl"}, {"index", "0"},
+                                          {"pathType", "ImplementationSpecific"}}));
+  EXPECT_TRUE(b["/dev.html"].members.empty());
+  EXPECT_TRUE(b["/dev.html"].pool.annotation(unavailable));
+  {
+    auto member = std::find(writes.begin(), writes.end(), std::pair<std::string, std::string>{"create", "loadbalancer-member"});
+    auto pool = std::find(writes.begin(), writes.end(), std::pair<std::string, std::string>{"update", "loadbalancer-pool"});
+    ASSERT_NE(member, writes.end());
+    ASSERT_NE(pool, writes.end());
+    EXPECT_LT(member, pool) << "the member first, then the pool becomes available";
+    EXPECT_EQ(std::count(writes.begin(), writes.end(), std::pair<std::string, std::string>{"create", "loadbalancer-listener"}), 0);
+    EXPECT_EQ(std::count(writes.begin(), writes.end(), std::pair<std::string, std::string>{"delete", "loadbalancer-listener"}), 0);
+  }
   service("dev-webserver");
   c.settle();
-  EXPECT_EQ(backends(uid).size(), 2u);
+  b = backends(uid);
+  ASSERT_EQ(b.size(), 2u);
+  for (const auto& [path, be] : b) {
+    EXPECT_EQ(be.members.size(), 1u) << path;
+    EXPECT_FALSE(be.pool.annotation(unavailable)) << path;
+  }
 
-  // Service deleted: its listener, pool and member go; the other stays.
-  auto qa = backends(uid)["/qa.html"];
+  // Service deleted: its listener and pool stay, annotated first, then emptied; the other
+  // backend is untouched.
+  writes.clear();
+  auto qa = b["/qa.html"];
   c.remove("Service", "default", "qa-webserver");
   c.settle();
-  b = backends(uid);
-  ASSERT_EQ(b.size(), 1u);
-  EXPECT_TRUE(b.count("/dev.html"));
-  EXPECT_FALSE(c.db.read(qa.listener.uuid));
+  auto gone = backends(uid);
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_EQ(gone["/qa.html"].listener.uuid, qa.listener.uuid);
+  EXPECT_EQ(gone["/qa.html"].pool.uuid, qa.pool.uuid);
+  EXPECT_TRUE(gone["/qa.html"].members.empty());
   EXPECT_FALSE(c.db.read(qa.members.at(0).uuid));
+  EXPECT_EQ(gone["/qa.html"].pool.annotation(unavailable), "Service default/qa-webserver not found");
+  EXPECT_EQ(gone["/dev.html"].members.at(0).uuid, b["/dev.html"].members.at(0).uuid);
+  EXPECT_FALSE(gone["/dev.html"].pool.annotation(unavailable));
+  {
+    auto pool = std::find(writes.begin(), writes.end(), std::pair<std::string, std::string>{"update", "loadbalancer-pool"});
+    auto member = std::find(writes.begin(), writes.end(), std::pair<std::string, std::string>{"delete", "loadbalancer-member"});
+    ASSERT_NE(member, writes.end());
+    ASSERT_NE(pool, writes.end());
+    EXPECT_LT(pool, member) << "the pool is marked unavailable before it loses its member";
+  }
+  EXPECT_TRUE(c.recorded("path /qa.html -> qa-webserver:80: Service default/qa-webserver not found; member removed"));
+
+  // Re-created (with another clusterIP): the same pool gets a member at the new address.
+  json again = c.create({{"apiVersion", "v1"}, {"kind", "Service"},
+                         {"metadata", {{"name", "qa-webserver"}, {"namespace", "default"}}},
+                         {"spec", {{"selector", {{"app", "qa-webserver"}}}, {"clusterIP", "10.96.0.77"},
+                                   {"ports", json::array({{{"port", 80}, {"targetPort", 8080}}})}}}});
+  c.settle();
+  auto back = backends(uid);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back["/qa.html"].pool.uuid, qa.pool.uuid);
+  ASSERT_EQ(back["/qa.html"].members.size(), 1u);
+  EXPECT_EQ(back["/qa.html"].members[0].props["loadbalancer_member_properties"]["address"], "10.96.0.77");
+  EXPECT_FALSE(back["/qa.html"].pool.annotation(unavailable));
+
+  // The Ingress's own status patch and later no-op events write nothing more.
+  writes.clear();
+  json touched = c.get("Ingress", "default", "simple-fanout");
+  touched["metadata"]["annotations"]["note"] = "unrelated";
+  c.update(touched);
+  c.settle();
+  EXPECT_TRUE(writes.empty());
+}
+
+TEST_F(IngressTest, MissingNamedPortAndHeadlessServiceAreUnavailable) {
+  service("web", json::array({{{"name", "metrics"}, {"port", 9090}}}));
+  c.create({{"apiVersion", "v1"}, {"kind", "Service"},
+            {"metadata", {{"name", "headless"}, {"namespace", "default"}}},
+            {"spec", {{"clusterIP", "None"}, {"selector", {{"app", "h"}}}, {"ports", json::array({{{"port", 80}}})}}}});
+  json spec = {{"rules", json::array({{{"http", {{"paths", json::array({
+                  http_path("/web", "web", {{"name", "http"}}), http_path("/headless", "headless")})}}}}})}};
+  json ing = c.make_ingress("default", "ports", spec);
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  auto b = backends(uid);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b["/web"].pool.annotation(kBackendUnavailableAnnotation), "port http not found in Service default/web");
+  EXPECT_TRUE(b["/web"].members.empty());
+  EXPECT_EQ(b["/headless"].pool.annotation(kBackendUnavailableAnnotation), "Service default/headless has no clusterIP");
+  EXPECT_TRUE(b["/headless"].members.empty());
+
+  // The port appears: member at that port, same pool, annotation dropped.
+  json changed = c.get("Service", "default", "web");
+  changed["spec"]["ports"].push_back({{"name", "http"}, {"port", 8000}});
+  c.update(changed);
+  c.settle();
+  auto after = backends(uid);
+  EXPECT_EQ(after["/web"].pool.uuid, b["/web"].pool.uuid);
+  ASSERT_EQ(after["/web"].members.size(), 1u);
+  EXPECT_EQ(after["/web"].members[0].props["loadbalancer_member_properties"],
+            (json{{"address", cluster_ip("web")}, {"protocol_port", 8000}, {"weight", 1}, {"admin_state", true}}));
+  EXPECT_FALSE(after["/web"].pool.annotation(kBackendUnavailableAnnotation));
+  EXPECT_TRUE(after["/headless"].pool.annotation(kBackendUnavailableAnnotation));
+}
+
+TEST_F(IngressTest, UnavailableAnnotationIsPutBackInPlace) {
+  json ing = c.make_ingress("default", "simple-fanout", fanout_spec());
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  auto b = backends(uid);
+  ASSERT_EQ(b.size(), 2u);
+  // A user drops the annotation through the config API: the next event writes it back on
+  // the same pool.
+  ConfigObject pool = b["/qa.html"].pool;
+  pool.props["annotations"] = {{"key_value_pair", json::array({{{"key", "path"}, {"value", "/qa.html"}},
+                                                               {{"key", "type"}, {"value", "acl"}}})}};
+  ASSERT_TRUE(c.db.update(pool).is_ok());
+  // And adds a member to the other unavailable pool: it is deleted again.
+  ConfigObject m;
+  m.type = "loadbalancer-member";
+  m.fq_name = b["/dev.html"].pool.fq_name;
+  m.fq_name.push_back("by-hand");
+  m.parent_type = "loadbalancer-pool";
+  m.parent_uuid = b["/dev.html"].pool.uuid;
+  m.props["loadbalancer_member_properties"] = {{"address", "10.96.0.99"}, {"protocol_port", 80}};
+  auto added = c.db.create(m);
+  ASSERT_TRUE(added.is_ok()) << added.status().to_string();
+  json touched = c.get("Ingress", "default", "simple-fanout");
+  touched["metadata"]["labels"] = {{"touched", "yes"}};
+  c.update(touched);
+  c.settle();
+  auto after = backends(uid);
+  EXPECT_EQ(after["/qa.html"].listener.uuid, b["/qa.html"].listener.uuid);
+  EXPECT_EQ(after["/qa.html"].pool.uuid, b["/qa.html"].pool.uuid);
+  EXPECT_EQ(kvps(after["/qa.html"].pool), kvps(b["/qa.html"].pool));
+  EXPECT_EQ(after["/dev.html"].pool.uuid, b["/dev.html"].pool.uuid);
+  EXPECT_TRUE(after["/dev.html"].members.empty());
+  EXPECT_FALSE(c.db.read(added->uuid));
+}
+
+TEST_F(IngressTest, PoolsWithoutMembersAreNotOrphanedWhenTheirRuleGoes) {
+  service("qa-webserver");
+  json spec = {{"rules", json::array({{{"http", {{"paths", json::array({
+                  http_path("/qa.html", "qa-webserver"), http_path("/missing.html", "missing"),
+                  http_path("/keep.html", "qa-webserver")})}}}}})}};
+  json ing = c.make_ingress("default", "orphans", spec);
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  auto before = backends(uid);
+  ASSERT_EQ(before.size(), 3u);
+  ASSERT_TRUE(before["/missing.html"].members.empty()) << "member-less because its Service is missing";
+  // And one made member-less through the config API (Contrail's diff skips both kinds).
+  ASSERT_TRUE(c.db.remove("loadbalancer-member", before["/qa.html"].members.at(0).uuid).is_ok());
+
+  // Both rules removed: their listeners and pools go, the kept rule stays as it was.
+  json changed = c.get("Ingress", "default", "orphans");
+  changed["spec"]["rules"][0]["http"]["paths"] = json::array({http_path("/keep.html", "qa-webserver")});
+  c.update(changed);
+  c.settle();
+  auto after = backends(uid);
+  ASSERT_EQ(after.size(), 1u);
+  ASSERT_TRUE(after.count("/keep.html"));
+  EXPECT_EQ(after["/keep.html"].listener.uuid, before["/keep.html"].listener.uuid);
+  EXPECT_EQ(after["/keep.html"].members.at(0).uuid, before["/keep.html"].members.at(0).uuid);
+  for (const char* path : {"/qa.html", "/missing.html"}) {
+    EXPECT_FALSE(c.db.read(before[path].listener.uuid)) << path;
+    EXPECT_FALSE(c.db.read(before[path].pool.uuid)) << path;
+  }
+  size_t ingress_listeners = 0, ingress_pools = 0;
+  for (const auto& l : c.list("loadbalancer-listener")) ingress_listeners += l.name().rfind("orphans__", 0) == 0;
+  for (const auto& p : c.list("loadbalancer-pool")) ingress_pools += p.name().rfind("orphans__", 0) == 0;
+  EXPECT_EQ(ingress_listeners, 1u);
+  EXPECT_EQ(ingress_pools, 1u);
+}
+
+TEST_F(IngressTest, ClusterIpAndPortChangesReachTheMembers) {
+  c.create({{"apiVersion", "v1"}, {"kind", "Service"},
+            {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+            {"spec", {{"selector", {{"app", "web"}}}, {"clusterIP", "10.96.0.40"},
+                      {"ports", json::array({{{"name", "http"}, {"port", 80}}})}}}});
+  json spec = {{"rules", json::array({{{"http", {{"paths", json::array({
+                  http_path("/", "web", {{"name", "http"}})})}}}}})}};
+  json ing = c.make_ingress("default", "moves", spec);
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  auto b = backends(uid);
+  ASSERT_EQ(b["/"].members.size(), 1u);
+  EXPECT_EQ(b["/"].members[0].props["loadbalancer_member_properties"]["address"], "10.96.0.40");
+
+  // clusterIP is immutable: the Service is replaced (delete + create, one reconcile) with
+  // another clusterIP and another port number under the same name. The member follows in
+  // place (Contrail propagates neither).
+  c.remove("Service", "default", "web");
+  c.create({{"apiVersion", "v1"}, {"kind", "Service"},
+            {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+            {"spec", {{"selector", {{"app", "web"}}}, {"clusterIP", "10.96.0.41"},
+                      {"ports", json::array({{{"name", "http"}, {"port", 8080}}})}}}});
+  c.settle();
+  auto after = backends(uid);
+  ASSERT_EQ(after["/"].members.size(), 1u);
+  EXPECT_EQ(after["/"].members[0].uuid, b["/"].members[0].uuid);
+  EXPECT_EQ(after["/"].listener.uuid, b["/"].listener.uuid);
+  EXPECT_EQ(after["/"].pool.uuid, b["/"].pool.uuid);
+  EXPECT_EQ(after["/"].members[0].props["loadbalancer_member_properties"],
+            (json{{"address", "10.96.0.41"}, {"protocol_port", 8080}, {"weight", 1}, {"admin_state", true}}));
+  EXPECT_FALSE(after["/"].pool.annotation(kBackendUnavailableAnnotation));
 }
 
 TEST_F(IngressTest, NamedServicePortIsResolvedAndFollowsPortChanges) {
@@ -447,6 +684,7 @@ TEST_F(IngressTest, OtherIngressClassIsIgnored) {
 }
 
 TEST_F(IngressTest, TlsListenersDoNotChurn) {
+  Writes& writes = record_writes("tls__");
   service("qa-webserver");
   json spec = {{"tls", json::array({{{"hosts", {"foo.bar.com"}}, {"secretName", "foo-secret"}}})},
                {"rules", json::array({{{"host", "foo.bar.com"},
@@ -460,14 +698,96 @@ TEST_F(IngressTest, TlsListenersDoNotChurn) {
   EXPECT_EQ(props["protocol_port"], 443);
   EXPECT_EQ(props["sni_containers"], json::array({"default__foo-secret"}));
   EXPECT_EQ(b["/qa.html https"].listener.name().find("-TERMINATED_HTTPS-443-") != std::string::npos, true);
+  // The status patch kube-manager made (and the MODIFIED it caused) recreated nothing:
+  // one create each for the two listeners and pools, no delete.
+  auto count = [&](const std::string& op, const std::string& type) {
+    return std::count(writes.begin(), writes.end(), std::pair<std::string, std::string>{op, type});
+  };
+  EXPECT_EQ(published("kube.watch.ingress"), 2u) << "ADDED, then the MODIFIED of the status patch";
+  EXPECT_EQ(count("create", "loadbalancer-listener"), 2);
+  EXPECT_EQ(count("create", "loadbalancer-pool"), 2);
+  EXPECT_EQ(count("delete", "loadbalancer-listener"), 0);
+  EXPECT_EQ(count("delete", "loadbalancer-pool"), 0);
 
+  auto same_backends = [&](const char* what) {
+    auto now = backends(ing["metadata"]["uid"]);
+    ASSERT_EQ(now.size(), 2u) << what;
+    for (const auto& [k, be] : b) {
+      EXPECT_EQ(now[k].listener.uuid, be.listener.uuid) << what << " " << k;
+      EXPECT_EQ(now[k].pool.uuid, be.pool.uuid) << what << " " << k;
+      EXPECT_EQ(now[k].members.at(0).uuid, be.members.at(0).uuid) << what << " " << k;
+    }
+  };
   const size_t changes = published("config.changed.");
   json again = c.get("Ingress", "default", "tls");
   again["metadata"]["labels"] = {{"touched", "yes"}};
   c.update(again);
   c.settle();
   EXPECT_EQ(published("config.changed."), changes) << "Contrail's TERMINTED_HTTPS typo would recreate it";
-  EXPECT_EQ(backends(ing["metadata"]["uid"])["/qa.html https"].listener.uuid, b["/qa.html https"].listener.uuid);
+  same_backends("after a label change");
+
+  // An unrelated annotation: a MODIFIED that changes nothing.
+  again = c.get("Ingress", "default", "tls");
+  again["metadata"]["annotations"]["example.com/owner"] = "team-a";
+  c.update(again);
+  c.settle();
+  EXPECT_EQ(published("config.changed."), changes);
+  same_backends("after an unrelated annotation");
+
+  // A new external IP: the floating-ip and the status change (kube-manager patches the
+  // status again), the TLS backends do not.
+  writes.clear();
+  again = c.get("Ingress", "default", "tls");
+  again["metadata"]["annotations"]["externalIP"] = "10.84.59.30";
+  c.update(again);
+  c.settle();
+  EXPECT_EQ(status_ips("tls"), (std::vector<std::string>{"10.84.59.30", "10.47.255.252"}));
+  EXPECT_FALSE(writes.empty()) << "the floating-ip and the loadbalancer's annotation";
+  for (const auto& [op, type] : writes) EXPECT_EQ(type.rfind("loadbalancer-", 0), std::string::npos) << op << " " << type;
+  same_backends("after a status patch");
+}
+
+TEST_F(IngressTest, DeleteRemovesEveryConfigObjectItHad) {
+  service("qa-webserver");
+  c.settle();
+  // Every config object and address before the Ingress.
+  const std::vector<std::string> types = {
+      "project", "security-group", "virtual-network", "network-ipam", "virtual-machine",
+      "virtual-machine-interface", "instance-ip", "floating-ip-pool", "floating-ip",
+      "loadbalancer", "loadbalancer-listener", "loadbalancer-pool", "loadbalancer-member",
+      "service-appliance-set", "virtual-router"};
+  auto snapshot = [&] {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& t : types)
+      for (const auto& o : c.list(t)) out[t].insert(o.uuid);
+    return out;
+  };
+  auto addresses = [&] {
+    std::set<std::string> out;
+    for (const auto& a : c.db.allocations()) out.insert(a.address);
+    return out;
+  };
+  const auto objects_before = snapshot();
+  const auto addresses_before = addresses();
+
+  // TLS (two listeners per rule), a backend without Service (member-less pool), a default
+  // backend and an explicit external IP.
+  json spec = {{"tls", json::array({{{"secretName", "all"}}})},
+               {"defaultBackend", {{"service", {{"name", "qa-webserver"}, {"port", {{"number", 80}}}}}}},
+               {"rules", json::array({{{"http", {{"paths", json::array({
+                   http_path("/qa.html", "qa-webserver"), http_path("/missing.html", "missing")})}}}}})}};
+  json ing = c.make_ingress("default", "everything", spec, {{"externalIP", "10.84.59.22"}});
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  ASSERT_EQ(backends(uid).size(), 6u);
+  ASSERT_EQ(c.list("floating-ip").size(), 1u);
+  ASSERT_NE(snapshot(), objects_before);
+
+  c.remove("Ingress", "default", "everything");
+  c.settle();
+  EXPECT_EQ(snapshot(), objects_before);
+  EXPECT_EQ(addresses(), addresses_before);
+  EXPECT_TRUE(c.km->introspect()["service_index"].empty());
 }
 
 TEST_F(IngressTest, PoolWithoutMembersGetsItsMemberBack) {

@@ -370,7 +370,10 @@ TEST_F(ResyncTest, ResyncOfAConvergedStoreWritesNothing) {
         {"http", {{"paths", json::array({{{"path", "/x"}, {"pathType", "Prefix"},
                                           {"backend", {{"service", {{"name", "web"}, {"port", {{"name", "http"}}}}}}}},
                                          {{"path", "/y"}, {"pathType", "Exact"},
-                                          {"backend", {{"service", {{"name", "db"}, {"port", {{"number", 5432}}}}}}}}})}}}}});
+                                          {"backend", {{"service", {{"name", "db"}, {"port", {{"number", 5432}}}}}}}},
+                                         // a missing Service: listener and pool without member
+                                         {{"path", "/z"}, {"pathType", "Exact"},
+                                          {"backend", {{"service", {{"name", "gone"}, {"port", {{"number", 80}}}}}}}}})}}}}});
   c.make_ingress("dev", "front", {{"rules", rules},
                                   {"tls", json::array({{{"hosts", json::array({"a.example"})}, {"secretName", "tls"}}})}});
   c.make_ingress("dev", "ext", {{"defaultBackend", {{"service", {{"name", "web"}, {"port", {{"number", 80}}}}}}}},
@@ -379,6 +382,9 @@ TEST_F(ResyncTest, ResyncOfAConvergedStoreWritesNothing) {
                  {{"kubernetes.io/ingress.class", "nginx"}});
   c.settle();
   ASSERT_FALSE(c.list("loadbalancer-member").empty());
+  size_t unavailable = 0;
+  for (const auto& p : c.list("loadbalancer-pool")) unavailable += p.annotation("backend_unavailable").has_value();
+  ASSERT_EQ(unavailable, 2u) << "/z over HTTP and HTTPS";
   EXPECT_TRUE(c.km->introspect()["last_error"].empty()) << c.km->introspect().dump();
   c.stop_kube_manager();
 
