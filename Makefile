@@ -20,5 +20,12 @@ demo: build
 test: setup
 	tools/run_tests.sh
 
+# Every benchmark prints its figures and its goal (bench/BUILD says what each measures).
+BENCHMARKS := apply_to_traffic api_latency config_db_vs_sqlite cold_start ingress_scale
+
 bench: setup
-	$(BAZEL) run -c opt //bench:apply_to_traffic
+	$(BAZEL) build -c opt $(addprefix //bench:,$(BENCHMARKS))
+	@for b in $(BENCHMARKS); do \
+	  echo "=== bench/$$b ==="; \
+	  $(BAZEL) run -c opt --ui_event_filters=-info --noshow_progress //bench:$$b || exit 1; \
+	done

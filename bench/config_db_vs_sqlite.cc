@@ -15,17 +15,20 @@
 //
 // Prints both times, per-object figures and the ratio config DB / raw per object
 // (goal: ≤ 3). Run: bazel run -c opt //bench:config_db_vs_sqlite [-- --objects N]
-#include <sqlite3.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "bench/raw_sqlite.h"
 #include "controller/config_db.h"
 #include "core/bus.h"
 #include "core/clock.h"
@@ -49,9 +52,10 @@ double ms_since(SteadyClock::time_point t0) {
 
 // A deterministic uuid4-shaped string (kube-manager passes its own uuid4s).
 std::string uuid_of(uint64_t n) {
-  char buf[40];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%08llx-0000-4000-8000-%012llx",
-                static_cast<unsigned long long>(n >> 16), static_cast<unsigned long long>(n));
+                static_cast<unsigned long long>((n >> 16) & 0xffffffffULL),
+                static_cast<unsigned long long>(n & 0xffffffffffffULL));
   return buf;
 }
 
@@ -64,8 +68,8 @@ json kvps(const std::vector<std::pair<std::string, std::string>>& kvs) {
 json k8s_annotations(const std::string& kind, const std::string& name,
                      std::vector<std::pair<std::string, std::string>> extra = {}) {
   std::vector<std::pair<std::string, std::string>> kvs = {
-      {"kind", kind},          {"owner", "k8s"},        {"cluster", "k8s"},
-      {"project", "k8s-default"}, {"namespace", "default"}, {"name", name}};
+      {"kind", kind},           {"owner", "k8s"}, {"cluster", "k8s"}, {"project", "k8s-default"},
+      {"namespace", "default"}, {"name", name}};
   for (auto& kv : extra) kvs.push_back(std::move(kv));
   return kvps(kvs);
 }
@@ -99,8 +103,7 @@ Base make_base(controller::ConfigApi& db) {
     ipam.fq_name = {"default-domain", "k8s-default", name + "-ipam"};
     ipam.parent_uuid = b.project.uuid;
     ipam.props["ipam_subnets"] = {
-        {"subnets",
-         json::array({{{"subnet", {{"ip_prefix", prefix}, {"ip_prefix_len", len}}}}})}};
+        {"subnets", json::array({{{"subnet", {{"ip_prefix", prefix}, {"ip_prefix_len", len}}}}})}};
     ipam = must(db.create(ipam), "network-ipam");
     *subnet_uuid = ipam.props["ipam_subnets"]["subnets"][0].value("subnet_uuid", "");
     ConfigObject vn;
@@ -245,215 +248,128 @@ std::vector<ConfigObject> workload(const Base& b, int count) {
   return out;
 }
 
-// ---- raw SQLite ----
-
-void check(int rc, sqlite3* db, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    die(std::string(what) + ": " + sqlite3_errmsg(db));
-}
-
-sqlite3* open_db(const std::string& path) {
-  sqlite3* db = nullptr;
-  check(sqlite3_open_v2(path.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr),
-        db, path.c_str());
-  sqlite3_busy_timeout(db, 5000);
-  // The config DB's pragmas (controller/sqlite_db.cc).
-  check(sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                     nullptr, nullptr, nullptr),
-        db, "pragmas");
-  return db;
-}
-
-struct Stmt {
-  sqlite3* db;
-  sqlite3_stmt* s = nullptr;
-  Stmt(sqlite3* d, const char* sql) : db(d) {
-    check(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr), db, sql);
+// Creates `count` objects through the config DB at `path`; returns the time of the creates.
+double run_config_db(const std::string& path, int count, std::map<std::string, int>* mix) {
+  core::SystemClock& clock = core::SystemClock::instance();
+  core::Bus bus(clock, core::Bus::Mode::kThreaded, 2);
+  auto db = controller::ConfigDb::open(bus, clock, path, 1);
+  if (!db.is_ok()) die(db.status().to_string());
+  Base base = make_base(**db);
+  std::vector<ConfigObject> objects = workload(base, count);
+  if (mix) {
+    mix->clear();
+    for (const auto& o : objects) ++(*mix)[o.type];
   }
-  ~Stmt() { sqlite3_finalize(s); }
-  void run(const char* what) {
-    check(sqlite3_step(s), db, what);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-  }
-};
-
-// Rows as stored: each column as text or integer (the config DB uses both).
-struct Value {
-  bool is_int = false;
-  int64_t i = 0;
-  std::string t;
-};
-using Row = std::vector<Value>;
-
-struct ObjectRows {
-  Row object;
-  std::vector<Row> refs;
-  std::vector<Row> allocations;
-};
-
-std::vector<Row> select_all(sqlite3* db, const std::string& sql) {
-  Stmt q(db, sql.c_str());
-  std::vector<Row> out;
-  for (;;) {
-    int rc = sqlite3_step(q.s);
-    if (rc == SQLITE_DONE) break;
-    check(rc, db, sql.c_str());
-    Row r;
-    for (int c = 0; c < sqlite3_column_count(q.s); ++c) {
-      Value v;
-      if (sqlite3_column_type(q.s, c) == SQLITE_INTEGER) {
-        v.is_int = true;
-        v.i = sqlite3_column_int64(q.s, c);
-      } else {
-        const unsigned char* t = sqlite3_column_text(q.s, c);
-        v.t = t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(q.s, c)) : "";
-      }
-      r.push_back(std::move(v));
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-void bind_row(Stmt& st, const Row& row) {
-  for (size_t c = 0; c < row.size(); ++c) {
-    int i = static_cast<int>(c + 1);
-    if (row[c].is_int)
-      sqlite3_bind_int64(st.s, i, row[c].i);
-    else
-      sqlite3_bind_text(st.s, i, row[c].t.data(), static_cast<int>(row[c].t.size()), SQLITE_STATIC);
-  }
-}
-
-struct Dump {
-  std::vector<std::string> schema;  // CREATE statements in creation order
-  std::vector<Row> schema_version;
-  std::vector<ObjectRows> objects;  // in insertion order
-};
-
-Dump dump(const std::string& path) {
-  sqlite3* db = open_db(path);
-  Dump d;
-  for (auto& r : select_all(db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"))
-    d.schema.push_back(r[0].t);
-  d.schema_version = select_all(db, "SELECT version FROM schema_version");
-  std::map<std::string, size_t> index;
-  for (auto& r : select_all(db,
-                            "SELECT uuid, type, fq_name, parent_type, parent_uuid, props, created, "
-                            "last_modified FROM objects ORDER BY rowid")) {
-    index[r[0].t] = d.objects.size();
-    d.objects.push_back({std::move(r), {}, {}});
-  }
-  for (auto& r : select_all(db, "SELECT from_uuid, to_type, to_uuid, attr, seq FROM refs ORDER BY rowid"))
-    d.objects[index.at(r[0].t)].refs.push_back(std::move(r));
-  for (auto& r : select_all(db, "SELECT subnet, address, owner_uuid FROM ip_allocations ORDER BY rowid"))
-    d.objects[index.at(r[2].t)].allocations.push_back(std::move(r));
-  sqlite3_close(db);
-  return d;
-}
-
-enum class TxnPer { kObject, kRow };
-
-// Writes the dump into a fresh file; returns the time of the last `timed` objects.
-double raw_insert(const Dump& d, const std::string& path, size_t timed, TxnPer per) {
-  sqlite3* db = open_db(path);
-  for (const auto& sql : d.schema) check(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), db, sql.c_str());
-  double ms = 0;
-  {
-    Stmt version(db, "INSERT INTO schema_version (version) VALUES (?1)");
-    for (const auto& r : d.schema_version) {
-      bind_row(version, r);
-      version.run("schema_version");
-    }
-    Stmt obj(db,
-             "INSERT INTO objects (uuid, type, fq_name, parent_type, parent_uuid, props, created, "
-             "last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    Stmt ref(db, "INSERT INTO refs (from_uuid, to_type, to_uuid, attr, seq) VALUES (?1, ?2, ?3, ?4, ?5)");
-    Stmt alloc(db, "INSERT INTO ip_allocations (subnet, address, owner_uuid) VALUES (?1, ?2, ?3)");
-    Stmt begin(db, "BEGIN IMMEDIATE"), commit(db, "COMMIT");
-    const size_t first_timed = d.objects.size() - timed;
-    SteadyClock::time_point t0;
-    for (size_t i = 0; i < d.objects.size(); ++i) {
-      if (i == first_timed) t0 = SteadyClock::now();
-      const ObjectRows& o = d.objects[i];
-      if (per == TxnPer::kObject) begin.run("begin");
-      bind_row(obj, o.object);
-      obj.run("insert object");
-      for (const auto& r : o.refs) {
-        bind_row(ref, r);
-        ref.run("insert ref");
-      }
-      for (const auto& r : o.allocations) {
-        bind_row(alloc, r);
-        alloc.run("insert allocation");
-      }
-      if (per == TxnPer::kObject) commit.run("commit");
-    }
-    ms = ms_since(t0);
-  }
-  sqlite3_close(db);
+  const auto t0 = SteadyClock::now();
+  for (auto& o : objects) must((*db)->create(std::move(o)), "object");
+  const double ms = ms_since(t0);
+  bus.run_until_idle();
+  bus.shutdown();
   return ms;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int count = 10000;
+  int rounds = 3;
+  std::string parent = "/tmp";
+  bool config_db_only = false;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--objects") == 0 && i + 1 < argc) count = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--objects") == 0 && i + 1 < argc) {
+      count = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+      rounds = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--config-db-only") == 0) {
+      config_db_only = true;  // for profiling the config DB alone
+    } else if (std::strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+      parent = argv[++i];
+    } else {
+      die(std::string("unknown argument ") + argv[i] +
+          " (usage: [--objects N] [--rounds R] [--dir PARENT] [--config-db-only])");
+    }
   }
   if (count < 1 || count > 200000) die("--objects must be 1..200000");
+  if (rounds < 1 || rounds > 20) die("--rounds must be 1..20");
 
-  char tmpl[] = "/tmp/csim-bench-cdb-XXXXXX";
-  if (!mkdtemp(tmpl)) die("mkdtemp failed");
+  std::string tmpl = parent + "/csim-bench-cdb-XXXXXX";
+  if (!mkdtemp(tmpl.data())) die("mkdtemp in " + parent + " failed: " + std::strerror(errno));
   const std::filesystem::path dir = tmpl;
+  auto cleanup = [&] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  };
 
-  // ---- config DB ----
-  double cdb_ms = 0;
   std::map<std::string, int> mix;
-  {
-    core::SystemClock& clock = core::SystemClock::instance();
-    core::Bus bus(clock, core::Bus::Mode::kThreaded, 2);
-    auto db = controller::ConfigDb::open(bus, clock, (dir / "config.db").string(), 1);
-    if (!db.is_ok()) die(db.status().to_string());
-    Base base = make_base(**db);
-    std::vector<ConfigObject> objects = workload(base, count);
-    for (const auto& o : objects) ++mix[o.type];
-    const auto t0 = SteadyClock::now();
-    for (auto& o : objects) must((*db)->create(std::move(o)), "object");
-    cdb_ms = ms_since(t0);
-    bus.run_until_idle();
-    bus.shutdown();
+  if (config_db_only) {
+    const double ms = run_config_db((dir / "config.db").string(), count, &mix);
+    std::printf("config DB: %d objects in %.1f ms (%.1f us/object)\n", count, ms,
+                ms * 1000.0 / count);
+    cleanup();
+    return 0;
   }
 
-  // ---- raw SQLite, the same rows ----
-  Dump d = dump((dir / "config.db").string());
+  // Round 0's config DB file gives the rows raw SQLite writes in every round. Rounds
+  // alternate which side runs first (the machine is shared; medians are reported).
+  std::vector<double> cdb, raw_obj, raw_row;
+  bench::ConfigDbRows d;
   size_t rows = 0;
-  for (size_t i = d.objects.size() - count; i < d.objects.size(); ++i)
-    rows += 1 + d.objects[i].refs.size() + d.objects[i].allocations.size();
-  const double raw_obj_ms = raw_insert(d, (dir / "raw-object.db").string(), count, TxnPer::kObject);
-  const double raw_row_ms = raw_insert(d, (dir / "raw-row.db").string(), count, TxnPer::kRow);
+  std::printf("config DB vs raw SQLite: %d objects, WAL, synchronous=NORMAL, files in %s\n", count,
+              dir.c_str());
+  for (int r = 0; r < rounds; ++r) {
+    const std::filesystem::path rd = dir / ("round-" + std::to_string(r));
+    std::filesystem::create_directory(rd);
+    auto config_side = [&] {
+      cdb.push_back(run_config_db((rd / "config.db").string(), count, &mix));
+    };
+    auto raw_side = [&] {
+      for (auto [per, file, out] : {std::tuple{bench::TxnPer::kObject, "raw-object.db", &raw_obj},
+                                    std::tuple{bench::TxnPer::kRow, "raw-row.db", &raw_row}}) {
+        auto ms = bench::write_rows_raw(d, (rd / file).string(), count, per);
+        if (!ms.is_ok()) die(ms.status().to_string());
+        out->push_back(*ms);
+      }
+    };
+    if (r == 0) {
+      config_side();
+      auto read = bench::read_config_db_rows((rd / "config.db").string());
+      if (!read.is_ok()) die(read.status().to_string());
+      d = std::move(*read);
+      rows = d.row_count(count);
+      raw_side();
+    } else if (r % 2 == 1) {
+      raw_side();
+      config_side();
+    } else {
+      config_side();
+      raw_side();
+    }
+    std::printf("  round %d: config DB %.1f ms, raw (txn/object) %.1f ms, raw (txn/row) %.1f ms\n",
+                r, cdb.back(), raw_obj.back(), raw_row.back());
+    std::error_code ec;
+    std::filesystem::remove_all(rd, ec);
+  }
 
-  std::printf("config DB vs raw SQLite: %d objects (%zu rows: objects, refs, ip_allocations), "
-              "WAL, synchronous=NORMAL, file in %s\n",
-              count, rows, dir.c_str());
-  std::printf("mix:");
+  std::printf("rows: %zu (objects, refs, ip_allocations); mix:", rows);
   for (const auto& [type, n] : mix) std::printf(" %s=%d", type.c_str(), n);
-  std::printf("\n");
+  std::printf("\nmedian of %d round(s):\n", rounds);
   auto line = [&](const char* name, double ms) {
     std::printf("  %-34s %9.1f ms  %7.1f us/object  %8.0f objects/s\n", name, ms,
                 ms * 1000.0 / count, count / (ms / 1000.0));
   };
-  line("config DB (1 txn per API write)", cdb_ms);
-  line("raw SQLite (1 txn per object)", raw_obj_ms);
-  line("raw SQLite (1 txn per row)", raw_row_ms);
-  const double ratio = cdb_ms / raw_obj_ms;
+  const double c = median(cdb), ro = median(raw_obj), rr = median(raw_row);
+  line("config DB (1 txn per API write)", c);
+  line("raw SQLite (1 txn per object)", ro);
+  line("raw SQLite (1 txn per row)", rr);
+  const double ratio = c / ro;
   std::printf("ratio config DB / raw (txn per object): %.2f  (goal <= 3: %s)\n", ratio,
               ratio <= 3.0 ? "met" : "NOT met");
-  std::printf("ratio config DB / raw (txn per row):    %.2f\n", cdb_ms / raw_row_ms);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  std::printf("ratio config DB / raw (txn per row):    %.2f\n", c / rr);
+  cleanup();
   return 0;
 }

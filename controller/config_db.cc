@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 #include "controller/ipam.h"
 #include "controller/ipam_subnets.h"
@@ -49,9 +50,12 @@ CREATE TABLE IF NOT EXISTS ip_allocations (
 CREATE INDEX IF NOT EXISTS ip_allocations_by_owner ON ip_allocations (owner_uuid);
 )sql";
 
-constexpr char kObjectColumns[] =
+// Objects (alias o) with their refs (r); a condition on o follows. The fq_names of ref
+// targets come from the identity cache.
+constexpr char kObjectsWithRefs[] =
     "SELECT o.uuid, o.type, o.fq_name, o.parent_type, o.parent_uuid, o.props, o.created, "
-    "o.last_modified FROM objects o WHERE ";
+    "o.last_modified, r.seq, r.to_type, r.to_uuid, r.attr FROM objects o "
+    "LEFT JOIN refs r ON r.from_uuid = o.uuid WHERE ";
 
 std::string join(const FqName& fq) {
   std::string out;
@@ -70,7 +74,28 @@ std::string id_perms_time(int64_t nanos) {
   return buf;
 }
 
+// The fast path of parse_fq: a JSON array of strings without escapes, as json(fq).dump()
+// writes ordinary names (["default-domain","k8s-default","x"]); nullopt for anything else.
+std::optional<FqName> parse_plain_fq(const std::string& text) {
+  const size_t n = text.size();
+  if (n < 2 || text[0] != '[' || text[n - 1] != ']' || text.find('\\') != std::string::npos)
+    return std::nullopt;
+  FqName out;
+  if (n == 2) return out;
+  for (size_t i = 1;;) {
+    if (text[i] != '"') return std::nullopt;
+    const size_t end = text.find('"', i + 1);
+    if (end == std::string::npos || end + 1 >= n) return std::nullopt;
+    out.emplace_back(text, i + 1, end - i - 1);
+    i = end + 1;
+    if (text[i] == ']') return i + 1 == n ? std::optional<FqName>(std::move(out)) : std::nullopt;
+    if (text[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
 FqName parse_fq(const std::string& text) {
+  if (auto plain = parse_plain_fq(text)) return std::move(*plain);
   json j = json::parse(text, nullptr, false);
   FqName out;
   if (j.is_array())
@@ -90,6 +115,15 @@ void strip_timestamps(json& props) {
   it->erase("created");
   it->erase("last_modified");
   if (it->empty()) props.erase(it);
+}
+
+// Puts the DB-kept timestamps into props, as a read returns them.
+void set_timestamps(json& props, const std::string& created, const std::string& last_modified) {
+  if (!props.is_object()) props = json::object();
+  json& perms = props["id_perms"];
+  if (!perms.is_object()) perms = json::object();
+  perms["created"] = created;
+  perms["last_modified"] = last_modified;
 }
 
 bool valid_uuid_text(const std::string& s) {
@@ -164,6 +198,14 @@ class ConfigDb::Impl {
     std::string props;  // JSON text
   };
 
+  // What never changes while an object exists (update() keeps type, fq_name and parent).
+  struct Identity {
+    std::string type;
+    FqName fq_name;
+    std::string parent_type;
+    std::string parent_uuid;
+  };
+
   Impl(core::Bus& bus, core::Clock& clock, std::unique_ptr<SqliteDb> db,
        std::optional<uint64_t> seed)
       : bus_(bus), clock_(clock), db_(std::move(db)) {
@@ -197,6 +239,19 @@ class ConfigDb::Impl {
 
   // ---- reads ----
 
+  // Runs fn (the queries of one public read) in one read transaction: one snapshot, one
+  // lock acquisition instead of one per query. Not for use inside a write.
+  template <class F>
+  auto snapshot(F&& fn) {
+    SqliteTransaction txn(*db_, SqliteTransaction::Mode::kRead);
+    core::Status begun = txn.begin();
+    if (!begun) report(begun);  // the queries still run, each in its own transaction
+    auto out = fn();
+    if (begun)
+      if (auto s = txn.commit(); !s) report(s);
+    return out;
+  }
+
   std::optional<Header> header(const std::string& uuid) {
     auto q = db_->query(
         "SELECT type, fq_name, parent_type, parent_uuid, props FROM objects WHERE uuid = ?1");
@@ -206,6 +261,27 @@ class ConfigDb::Impl {
     if (!row) return report(row.status()), std::nullopt;
     if (!*row) return std::nullopt;
     return Header{q->text(0), parse_fq(q->text(1)), q->text(2), q->text(3), q->text(4)};
+  }
+
+  // The immutable part of an object (type, fq_name, parent), from memory when known.
+  // nullptr when no object has that uuid. The pointer is valid until the next write.
+  const Identity* identity(const std::string& uuid) {
+    if (auto it = identities_.find(uuid); it != identities_.end()) return &it->second;
+    auto q =
+        db_->query("SELECT type, fq_name, parent_type, parent_uuid FROM objects WHERE uuid = ?1");
+    if (!q) return report(q.status()), nullptr;
+    q->bind(1, uuid);
+    auto row = q->step();
+    if (!row) return report(row.status()), nullptr;
+    if (!*row) return nullptr;
+    return &identities_
+                .emplace(uuid, Identity{q->text(0), parse_fq(q->text(1)), q->text(2), q->text(3)})
+                .first->second;
+  }
+
+  void remember(const ConfigObject& o) {
+    if (identities_.count(o.uuid)) return;
+    identities_.emplace(o.uuid, Identity{o.type, o.fq_name, o.parent_type, o.parent_uuid});
   }
 
   std::optional<std::string> uuid_of(const std::string& type, const FqName& fq) {
@@ -219,56 +295,65 @@ class ConfigDb::Impl {
   }
 
   // Objects matching `cond` (SQL over alias o, parameters ?1..?n = binds), with their refs:
-  // two queries whatever the number of objects. Sorted by fq_name, then type.
+  // one query whatever the number of objects. Sorted by fq_name, then type.
   std::vector<ConfigObject> load(const std::string& cond, const std::vector<std::string>& binds) {
     std::vector<ConfigObject> out;
-    std::map<std::string, size_t> index;
+    std::vector<std::vector<int64_t>> seqs;  // per object: the seq of each ref, as read
     {
-      auto q = db_->query(kObjectColumns + cond);
+      // One pass: each object once per ref (or once, with NULL ref columns, without refs).
+      auto q = db_->query(kObjectsWithRefs + cond);
       if (!q) return report(q.status()), out;
       for (size_t i = 0; i < binds.size(); ++i) q->bind(static_cast<int>(i + 1), binds[i]);
+      std::map<std::string, size_t> index;
+      std::string last_uuid;
+      size_t at = 0;
       for (;;) {
         auto row = q->step();
         if (!row) return report(row.status()), std::vector<ConfigObject>{};
         if (!*row) break;
-        ConfigObject o;
-        o.uuid = q->text(0);
-        o.type = q->text(1);
-        o.fq_name = parse_fq(q->text(2));
-        o.parent_type = q->text(3);
-        o.parent_uuid = q->text(4);
-        o.props = parse_json(q->text(5));
-        if (!o.props.is_object()) o.props = json::object();
-        json& perms = o.props["id_perms"];
-        if (!perms.is_object()) perms = json::object();
-        perms["created"] = id_perms_time(q->integer(6));
-        perms["last_modified"] = id_perms_time(q->integer(7));
-        index[o.uuid] = out.size();
-        out.push_back(std::move(o));
+        std::string uuid = q->text(0);
+        if (out.empty() || uuid != last_uuid) {
+          auto [it, added] = index.emplace(uuid, out.size());
+          at = it->second;
+          if (added) {
+            ConfigObject o;
+            o.uuid = uuid;
+            o.type = q->text(1);
+            o.fq_name = parse_fq(q->text(2));
+            o.parent_type = q->text(3);
+            o.parent_uuid = q->text(4);
+            o.props = parse_json(q->text(5));
+            set_timestamps(o.props, id_perms_time(q->integer(6)), id_perms_time(q->integer(7)));
+            remember(o);
+            out.push_back(std::move(o));
+            seqs.emplace_back();
+          }
+          last_uuid = std::move(uuid);
+        }
+        if (q->is_null(8)) continue;  // no refs
+        Ref r;
+        r.type = q->text(9);
+        r.uuid = q->text(10);
+        r.attr = parse_json(q->text(11));
+        out[at].refs.push_back(std::move(r));
+        seqs[at].push_back(q->integer(8));
       }
     }
-    if (out.empty()) return out;
-    {
-      auto q = db_->query(
-          "SELECT r.from_uuid, r.to_type, r.to_uuid, r.attr, t.fq_name FROM refs r "
-          "LEFT JOIN objects t ON t.uuid = r.to_uuid "
-          "WHERE r.from_uuid IN (SELECT o.uuid FROM objects o WHERE " +
-          cond + ") ORDER BY r.from_uuid, r.seq");
-      if (!q) return report(q.status()), out;
-      for (size_t i = 0; i < binds.size(); ++i) q->bind(static_cast<int>(i + 1), binds[i]);
-      for (;;) {
-        auto row = q->step();
-        if (!row) return report(row.status()), out;
-        if (!*row) break;
-        auto it = index.find(q->text(0));
-        if (it == index.end()) continue;  // the object matched between the two queries only
-        Ref r;
-        r.type = q->text(1);
-        r.uuid = q->text(2);
-        r.attr = parse_json(q->text(3));
-        r.to = parse_fq(q->text(4));
-        out[it->second].refs.push_back(std::move(r));
-      }
+    // Refs in stored order (seq); the join yields them in index order. Their targets'
+    // names (a target always exists: delete refuses an object that is referred to).
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto& refs = out[i].refs;
+      for (auto& r : refs)
+        if (const Identity* t = identity(r.uuid)) r.to = t->fq_name;
+      const auto& seq = seqs[i];
+      if (refs.size() < 2 || std::is_sorted(seq.begin(), seq.end())) continue;
+      std::vector<size_t> order(refs.size());
+      for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+      std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return seq[x] < seq[y]; });
+      std::vector<Ref> sorted;
+      sorted.reserve(refs.size());
+      for (size_t k : order) sorted.push_back(std::move(refs[k]));
+      refs = std::move(sorted);
     }
     std::sort(out.begin(), out.end(), [](const ConfigObject& a, const ConfigObject& b) {
       if (a.fq_name != b.fq_name) return a.fq_name < b.fq_name;
@@ -309,9 +394,14 @@ class ConfigDb::Impl {
                            "\": fq_name is missing or has an empty element");
     const std::string what = obj.type + " " + fq;
 
+    // The reads that validate the write run in its transaction: they see exactly the
+    // state the write commits over, and take the lock once.
+    SqliteTransaction txn(*db_);
+    if (auto s = txn.begin(); !s) return s;
+
     // Parent: by uuid, or by the fq_name prefix when only parent_type is given.
     if (!obj.parent_uuid.empty()) {
-      auto parent = header(obj.parent_uuid);
+      const Identity* parent = identity(obj.parent_uuid);
       if (!parent || (!obj.parent_type.empty() && parent->type != obj.parent_type))
         return core::not_found("create " + what + ": parent " +
                                (obj.parent_type.empty() ? "object" : obj.parent_type) + " " +
@@ -340,7 +430,7 @@ class ConfigDb::Impl {
       if (!valid_uuid_text(obj.uuid))
         return core::invalid("create " + what + ": uuid \"" + obj.uuid +
                              "\" must be 1..128 letters, digits, '-', '_' or '.'");
-      if (auto other = header(obj.uuid))
+      if (const Identity* other = identity(obj.uuid))
         return core::already_exists("create " + what + ": uuid " + obj.uuid + " is taken by " +
                                     other->type + " " + join(other->fq_name));
     }
@@ -359,8 +449,6 @@ class ConfigDb::Impl {
     if (!planned) return planned.status();
 
     const int64_t now = clock_.now().count();
-    SqliteTransaction txn(*db_);
-    if (auto s = txn.begin(); !s) return s;
     {
       auto q = db_->query(
           "INSERT INTO objects (uuid, type, fq_name, parent_type, parent_uuid, props, created, "
@@ -377,18 +465,23 @@ class ConfigDb::Impl {
     if (auto s = txn.commit(); !s) return s;
 
     if (*planned) note_taken((*planned)->key, (*planned)->address);
+    remember(obj);
     std::string detail;
     if (const char* field = address_field(obj.type);
         field && !string_prop(obj.props, field).empty())
       detail = " (" + string_prop(obj.props, field) + ")";
     notify("create", obj.type, obj.uuid, obj.fq_name, detail);
-    auto stored = load_one(obj.uuid);
-    if (!stored) return core::internal("create " + what + ": committed but cannot be read back");
-    return std::move(*stored);
+    // What a read returns now, without reading it back: refs are in stored order with
+    // their `to` filled by resolve_refs, props carry the DB's timestamps.
+    const std::string stamp = id_perms_time(now);
+    set_timestamps(obj.props, stamp, stamp);
+    return std::move(obj);
   }
 
   core::Result<ConfigObject> update(ConfigObject obj) {
     if (obj.uuid.empty()) return core::invalid("update " + obj.type + ": uuid is missing");
+    SqliteTransaction txn(*db_);  // validation reads and writes: one transaction
+    if (auto s = txn.begin(); !s) return s;
     auto stored = load_one(obj.uuid);
     if (!stored || (!obj.type.empty() && obj.type != stored->type))
       return core::not_found("update: " + (obj.type.empty() ? "object" : obj.type) + " " +
@@ -421,12 +514,11 @@ class ConfigDb::Impl {
       }
     }
 
-    SqliteTransaction txn(*db_);
-    if (auto s = txn.begin(); !s) return s;
+    const int64_t now = clock_.now().count();
     {
       auto q = db_->query("UPDATE objects SET props = ?2, last_modified = ?3 WHERE uuid = ?1");
       if (!q) return q.status();
-      q->bind(1, obj.uuid).bind(2, obj.props.dump()).bind(3, clock_.now().count());
+      q->bind(1, obj.uuid).bind(2, obj.props.dump()).bind(3, now);
       if (auto s = q->run(); !s) return s;
     }
     {
@@ -439,12 +531,15 @@ class ConfigDb::Impl {
 
     forget_subnets_of(obj.uuid);
     notify("update", obj.type, obj.uuid, obj.fq_name, "");
-    auto out = load_one(obj.uuid);
-    if (!out) return core::internal(what + ": committed but cannot be read back");
-    return std::move(*out);
+    // What a read returns now, without reading it back (see create).
+    set_timestamps(obj.props, stored->props["id_perms"]["created"].get<std::string>(),
+                   id_perms_time(now));
+    return std::move(obj);
   }
 
   core::Status remove(const std::string& type, const std::string& uuid) {
+    SqliteTransaction txn(*db_);  // validation reads and writes: one transaction
+    if (auto s = txn.begin(); !s) return s;
     auto h = header(uuid);
     if (!h || (!type.empty() && h->type != type))
       return core::not_found("delete: " + (type.empty() ? "object" : type) + " " + uuid +
@@ -507,8 +602,6 @@ class ConfigDb::Impl {
         freed.push_back({q->text(0), static_cast<Ipv4>(q->integer(1))});
       }
     }
-    SqliteTransaction txn(*db_);
-    if (auto s = txn.begin(); !s) return s;
     for (const char* sql :
          {"DELETE FROM ip_allocations WHERE owner_uuid = ?1",
           "DELETE FROM refs WHERE from_uuid = ?1", "DELETE FROM objects WHERE uuid = ?1"}) {
@@ -518,6 +611,7 @@ class ConfigDb::Impl {
     }
     if (auto s = txn.commit(); !s) return s;
 
+    identities_.erase(uuid);
     for (const auto& f : freed) {
       auto it = pools_.find(f.key);
       if (it != pools_.end()) it->second.release(f.address);
@@ -535,7 +629,9 @@ class ConfigDb::Impl {
   core::Status ref_update(const std::string& type, const std::string& uuid,
                           const std::string& ref_type, const std::string& ref_uuid, RefOp op,
                           json attr) {
-    auto h = header(uuid);
+    SqliteTransaction txn(*db_);  // validation reads and writes: one transaction
+    if (auto s = txn.begin(); !s) return s;
+    const Identity* h = identity(uuid);
     if (!h || (!type.empty() && h->type != type))
       return core::not_found("ref-update: " + (type.empty() ? "object" : type) + " " + uuid +
                              " does not exist" + (h ? " (that uuid is a " + h->type + ")" : ""));
@@ -562,7 +658,7 @@ class ConfigDb::Impl {
         old_keys = subnet_keys("", uuid, nullptr, {Ref{ref_type, ref_uuid, {}, *old_attr}});
     }
     if (op == RefOp::kAdd) {
-      auto target = header(ref_uuid);
+      const Identity* target = identity(ref_uuid);
       if (!target || target->type != ref_type)
         return core::not_found(what + ": " + ref_type + " " + ref_uuid + " does not exist" +
                                (target ? " (that uuid is a " + target->type + ")" : ""));
@@ -578,8 +674,6 @@ class ConfigDb::Impl {
     }
     if (auto s = check_keys_unused(old_keys, new_keys, what); !s) return s;
 
-    SqliteTransaction txn(*db_);
-    if (auto s = txn.begin(); !s) return s;
     if (op == RefOp::kAdd) {
       auto q = db_->query(
           "INSERT INTO refs (from_uuid, to_type, to_uuid, attr, seq) VALUES (?1, ?2, ?3, ?4, "
@@ -628,7 +722,7 @@ class ConfigDb::Impl {
   std::string unique_uuid() {
     for (;;) {
       std::string u = new_uuid();
-      if (!header(u)) return u;
+      if (!identity(u)) return u;
     }
   }
 
@@ -645,7 +739,7 @@ class ConfigDb::Impl {
         if (!u) return core::not_found(at + ": " + r.type + " " + join(r.to) + " does not exist");
         r.uuid = *u;
       }
-      auto target = header(r.uuid);
+      const Identity* target = identity(r.uuid);
       if (!target || target->type != r.type)
         return core::not_found(at + ": " + r.type + " " + r.uuid + " does not exist" +
                                (target ? " (that uuid is a " + target->type + ")" : ""));
@@ -822,7 +916,7 @@ class ConfigDb::Impl {
         subnet_uuid = su->get<std::string>();
       }
     } else if (obj.parent_type == "floating-ip-pool") {
-      auto pool = header(obj.parent_uuid);
+      const Identity* pool = identity(obj.parent_uuid);
       if (!pool || pool->parent_type != "virtual-network")
         return core::invalid(what + ": floating-ip-pool " + obj.parent_uuid +
                              " has no virtual-network parent to allocate from");
@@ -849,7 +943,7 @@ class ConfigDb::Impl {
       return core::invalid(what + ": a floating-ip needs a floating-ip-pool parent or an address");
     }
 
-    auto vn = header(vn_uuid);
+    const Identity* vn = identity(vn_uuid);
     const std::string vn_name =
         vn ? "virtual-network " + join(vn->fq_name) : "virtual-network " + vn_uuid;
     auto all = subnets_of_vn(vn_uuid);
@@ -919,6 +1013,9 @@ class ConfigDb::Impl {
   std::unique_ptr<SqliteDb> db_;
   std::mt19937_64 rng_;
   std::map<std::string, AddressPool> pools_;  // subnet key -> free addresses
+  // uuid -> identity of objects seen (read or written); an entry goes when its object is
+  // deleted. Every write goes through this Impl, so it is never stale. Never iterated.
+  std::unordered_map<std::string, Identity> identities_;
 };
 
 ConfigDb::ConfigDb(core::Bus& bus, core::Clock& clock, std::string sqlite_path,
@@ -972,13 +1069,15 @@ core::Status ConfigDb::ref_update(const std::string& type, const std::string& uu
 std::optional<ConfigObject> ConfigDb::read(const std::string& uuid) const {
   std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
-  return impl_->load_one(uuid);
+  return impl_->snapshot([&] { return impl_->load_one(uuid); });
 }
 
 std::optional<ConfigObject> ConfigDb::read_fq(const std::string& type, const FqName& fq) const {
   std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
-  auto v = impl_->load("o.type = ?1 AND o.fq_name = ?2", {type, nlohmann::json(fq).dump()});
+  auto v = impl_->snapshot([&] {
+    return impl_->load("o.type = ?1 AND o.fq_name = ?2", {type, nlohmann::json(fq).dump()});
+  });
   if (v.empty()) return std::nullopt;
   return std::move(v.front());
 }
@@ -987,26 +1086,34 @@ std::vector<ConfigObject> ConfigDb::list(const std::string& type,
                                          const std::string& parent_uuid) const {
   std::lock_guard lock(mu_);
   if (!impl_) return {};
-  if (parent_uuid.empty()) return impl_->load("o.type = ?1", {type});
-  return impl_->load("o.type = ?1 AND o.parent_uuid = ?2", {type, parent_uuid});
+  return impl_->snapshot([&] {
+    if (parent_uuid.empty()) return impl_->load("o.type = ?1", {type});
+    return impl_->load("o.type = ?1 AND o.parent_uuid = ?2", {type, parent_uuid});
+  });
 }
 
 std::vector<ConfigObject> ConfigDb::back_refs(const std::string& uuid,
                                               const std::string& from_type) const {
   std::lock_guard lock(mu_);
   if (!impl_) return {};
-  if (from_type.empty())
-    return impl_->load("o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
-  return impl_->load("o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
-                     {uuid, from_type});
+  return impl_->snapshot([&] {
+    // Driven by refs_by_to: "+o.type" keeps SQLite from scanning every object of the type
+    // through the (type, fq_name) index instead (O(objects of the type) per call).
+    if (from_type.empty())
+      return impl_->load("o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
+    return impl_->load("+o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
+                       {uuid, from_type});
+  });
 }
 
 std::vector<ConfigObject> ConfigDb::children(const std::string& uuid,
                                              const std::string& child_type) const {
   std::lock_guard lock(mu_);
   if (!impl_) return {};
-  if (child_type.empty()) return impl_->load("o.parent_uuid = ?1", {uuid});
-  return impl_->load("o.parent_uuid = ?1 AND o.type = ?2", {uuid, child_type});
+  return impl_->snapshot([&] {
+    if (child_type.empty()) return impl_->load("o.parent_uuid = ?1", {uuid});
+    return impl_->load("o.parent_uuid = ?1 AND o.type = ?2", {uuid, child_type});
+  });
 }
 
 std::vector<IpAllocation> ConfigDb::allocations() const {

@@ -8,9 +8,19 @@
 //   ip_allocations  (subnet key, address as a 32-bit integer, owner uuid)
 //   schema_version  (version)
 //
-// Every write is one transaction; after it commits, one notification is published on the
-// bus ("config.changed.<type>", see config_api.h) from module "config-db". Notifications
-// are published in commit order (under the same lock as the write).
+// Every write is one transaction (BEGIN IMMEDIATE; the reads that validate it run inside
+// it, so they see exactly the state it commits over); after it commits, one notification
+// is published on the bus ("config.changed.<type>", see config_api.h) from module
+// "config-db". Notifications are published in commit order (under the same lock as the
+// write). A file DB runs in WAL mode with synchronous=NORMAL: a write that returned
+// survives a kill -9 of the process. create() and update() return what a read would
+// return, built without reading the object back.
+//
+// Reads: each call is one read transaction and one query (objects joined with their
+// refs). The immutable part of each object seen (type, fq_name, parent) is kept in memory,
+// so validating refs and naming ref targets (`to`) costs no query; every write goes
+// through this object, so that memory is never stale (the file must not be written by
+// anyone else while it is open).
 //
 // Beyond ConfigApi's contract:
 //  - props["id_perms"]["created"] / ["last_modified"] are kept by the DB from the clock

@@ -1,9 +1,12 @@
 #include "controller/config_db.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -677,6 +680,138 @@ TEST_F(ConfigDbTest, NotificationsFollowTheOrderOfWrites) {
                 "delete instance-ip pod__iip", "delete virtual-machine-interface pod__vmi"}));
 }
 
+TEST_F(ConfigDbTest, WritesReturnExactlyWhatAReadReturns) {
+  // create() and update() build their result without reading the object back: it must
+  // be what read() returns (timestamps, completed subnets, refs' names, addresses).
+  pod_network();
+  auto same_as_read = [&](const ConfigObject& written) {
+    auto r = db_.read(written.uuid);
+    ASSERT_TRUE(r.has_value()) << written.uuid;
+    EXPECT_EQ(json(*r).dump(), json(written).dump());
+  };
+  ConfigObject vn = make("virtual-network", {"default-domain", "k8s-default", "svc-net"},
+                         "project");  // parent by fq_name
+  vn.props["virtual_network_properties"] = {{"forwarding_mode", "l3"}, {"vxlan", 4094}};
+  Ref by_name;
+  by_name.type = "network-ipam";
+  by_name.to = pod_ipam_.fq_name;  // ref by fq_name
+  by_name.attr = {{"ipam_subnets", json::array({subnet("10.96.0.0", 12)})}, {"weight", 1.5}};
+  vn.refs.push_back(by_name);
+  clock_.advance(std::chrono::microseconds(1234567));
+  const ConfigObject created_vn = must(db_.create(vn));
+  EXPECT_EQ(created_vn.parent_uuid, project_.uuid);
+  EXPECT_EQ(created_vn.refs.at(0).uuid, pod_ipam_.uuid);
+  EXPECT_EQ(created_vn.props["id_perms"]["created"], "2026-01-01T00:00:01.234567");
+  same_as_read(created_vn);
+
+  auto ip = iip("pod__iip", pod_vn_.uuid);
+  ASSERT_TRUE(ip.is_ok()) << ip.status().to_string();
+  EXPECT_EQ(ip->props["instance_ip_address"], "10.47.255.252");
+  same_as_read(*ip);
+
+  ConfigObject changed = *ip;
+  changed.props.erase("instance_ip_address");  // an update without the address keeps it
+  changed.props["id_perms"] = {{"user_visible", true}, {"created", "caller's"}};
+  changed.props["annotations"] = {{"key_value_pair", json::array()}};
+  clock_.advance(std::chrono::seconds(5));
+  auto updated = db_.update(changed);
+  ASSERT_TRUE(updated.is_ok()) << updated.status().to_string();
+  EXPECT_EQ(updated->props["instance_ip_address"], "10.47.255.252");
+  EXPECT_EQ(updated->props["id_perms"]["created"], ip->props["id_perms"]["created"]);
+  EXPECT_EQ(updated->props["id_perms"]["last_modified"], "2026-01-01T00:00:06.234567");
+  EXPECT_EQ(updated->props["id_perms"]["user_visible"], true);
+  same_as_read(*updated);
+
+  ConfigObject vn2 = created_vn;
+  vn2.refs.at(0).attr["ipam_subnets"].push_back(subnet("10.200.0.0", 16));
+  auto updated_vn = db_.update(vn2);
+  ASSERT_TRUE(updated_vn.is_ok()) << updated_vn.status().to_string();
+  EXPECT_EQ(updated_vn->refs.at(0).attr["ipam_subnets"].size(), 2u);
+  EXPECT_TRUE(updated_vn->refs.at(0).attr["ipam_subnets"][1].contains("subnet_uuid"));
+  same_as_read(*updated_vn);
+}
+
+TEST_F(ConfigDbTest, ReadsKeepRefsInStoredOrderWhateverTheirUuids) {
+  // Reads get refs through the (from_uuid, to_uuid) index: they must come back in the
+  // order they were stored (seq), not in uuid order.
+  ConfigObject z = make("virtual-machine", {"vm-z"});
+  z.uuid = "zzz";
+  ConfigObject a = make("virtual-machine", {"vm-a"});
+  a.uuid = "aaa";
+  ConfigObject m = make("virtual-machine", {"vm-m"});
+  m.uuid = "mmm";
+  for (auto& o : {z, a, m}) must(db_.create(o));
+  ConfigObject vr = make("virtual-router", {"node-1"});
+  vr.refs = {ref("virtual-machine", "zzz"), ref("virtual-machine", "aaa", {{"k", 1}})};
+  vr = must(db_.create(vr));
+  ASSERT_TRUE(
+      db_.ref_update("virtual-router", vr.uuid, "virtual-machine", "mmm", RefOp::kAdd).is_ok());
+  const std::vector<std::string> want = {"zzz", "aaa", "mmm"};
+  auto r = db_.read(vr.uuid);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->ref_uuids("virtual-machine"), want);
+  EXPECT_EQ(r->refs[0].to, FqName{"vm-z"});
+  EXPECT_EQ(r->refs[1].attr, (json{{"k", 1}}));
+  EXPECT_EQ(r->refs[2].to, FqName{"vm-m"});
+  auto listed = db_.list("virtual-router");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].ref_uuids("virtual-machine"), want);
+  auto back = db_.back_refs("aaa", "virtual-router");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].ref_uuids("virtual-machine"), want);
+  EXPECT_TRUE(db_.back_refs("aaa", "virtual-machine").empty());
+  EXPECT_EQ(db_.back_refs("aaa").size(), 1u);
+}
+
+TEST_F(ConfigDbTest, NamesWithQuotesBackslashesAndUnicodeRoundTrip) {
+  const FqName domain_fq = {"d\"q\\b\tx"};
+  const FqName project_fq = {domain_fq[0], "pr\u00fcf-\xe5\x90\x8d,[]"};
+  auto d = must(db_.create(make("domain", domain_fq)));
+  auto p = must(db_.create(make("project", project_fq, "domain", d.uuid)));
+  ConfigObject vm = make("virtual-machine", {"vm"});
+  vm.refs = {ref("project", p.uuid), ref("domain", d.uuid)};
+  vm = must(db_.create(vm));
+  auto r = db_.read(vm.uuid);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->refs[0].to, project_fq);
+  EXPECT_EQ(r->refs[1].to, domain_fq);
+  EXPECT_EQ(db_.read(p.uuid)->fq_name, project_fq);
+  auto by_fq = db_.read_fq("project", project_fq);
+  ASSERT_TRUE(by_fq.has_value());
+  EXPECT_EQ(by_fq->uuid, p.uuid);
+  EXPECT_EQ(db_.children(d.uuid, "project").at(0).fq_name, project_fq);
+  // Commas and brackets in names without escapes.
+  const FqName plain = {"a,b][c", "\"\",", "[]"};
+  auto odd = must(db_.create(make("virtual-network", plain)));
+  EXPECT_EQ(db_.read(odd.uuid)->fq_name, plain);
+  EXPECT_EQ(db_.list("virtual-network").at(0).fq_name, plain);
+}
+
+TEST_F(ConfigDbTest, AUuidUsedAgainAfterDeleteHasItsNewTypeAndName) {
+  ConfigObject vm = make("virtual-machine", {"old-name"});
+  vm.uuid = "same-uuid";
+  must(db_.create(vm));
+  ConfigObject vr = make("virtual-router", {"node-1"});
+  vr.refs = {ref("virtual-machine", "same-uuid")};
+  vr = must(db_.create(vr));
+  ASSERT_TRUE(db_.remove("virtual-router", vr.uuid).is_ok());
+  ASSERT_TRUE(db_.remove("virtual-machine", "same-uuid").is_ok());
+  ConfigObject vn = make("virtual-network", {"new-name"});
+  vn.uuid = "same-uuid";
+  must(db_.create(vn));
+  ConfigObject holder = make("virtual-machine-interface", {"vmi"});
+  holder.refs = {ref("virtual-machine", "same-uuid")};
+  EXPECT_EQ(db_.create(holder).status().message(),
+            "create virtual-machine-interface vmi: refs[0]: virtual-machine same-uuid does not "
+            "exist (that uuid is a virtual-network)");
+  holder.refs = {ref("virtual-network", "same-uuid")};
+  auto h = must(db_.create(holder));
+  EXPECT_EQ(db_.read(h.uuid)->refs.at(0).to, FqName{"new-name"});
+  EXPECT_EQ(
+      db_.ref_update("virtual-machine", "same-uuid", "virtual-network", "x", RefOp::kAdd).code(),
+      core::Code::kNotFound);
+}
+
 std::string temp_db_path(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   std::string path =
@@ -737,6 +872,99 @@ TEST(ConfigDbFileTest, PersistsAcrossReopenInWalMode) {
     EXPECT_EQ(b->props["instance_ip_address"], "10.47.255.251");
     EXPECT_EQ((*db)->list("instance-ip").size(), 2u);
   }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+TEST(ConfigDbFileTest, RefusedWritesReleaseTheWriteLock) {
+  // Validation runs inside the write's transaction: a refused write must end it, so that
+  // another connection can write at once (busy timeout 0).
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  const std::string path = temp_db_path("lock");
+  auto db = ConfigDb::open(bus, clock, path, 3);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  auto d = (*db)->create(make("domain", {"d"}));
+  ASSERT_TRUE(d.is_ok());
+  ASSERT_TRUE((*db)->create(make("project", {"d", "p"}, "domain", d->uuid)).is_ok());
+  EXPECT_EQ((*db)->create(make("domain", {"d"})).status().code(), core::Code::kAlreadyExists);
+  EXPECT_EQ((*db)->update(make("domain", {"x"})).status().code(), core::Code::kInvalid);
+  EXPECT_EQ((*db)->remove("domain", d->uuid).code(), core::Code::kConflict);
+  EXPECT_EQ((*db)->ref_update("domain", d->uuid, "project", "nope", RefOp::kAdd).code(),
+            core::Code::kNotFound);
+  EXPECT_TRUE((*db)->ref_update("domain", d->uuid, "project", "nope", RefOp::kDelete).is_ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(other,
+                         "BEGIN IMMEDIATE; UPDATE schema_version SET version = version; "
+                         "COMMIT",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(other);
+  sqlite3_close(other);
+  EXPECT_TRUE((*db)->create(make("domain", {"e"})).is_ok());
+  db->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+TEST(ConfigDbFileTest, AcceptedWritesSurviveKill9) {
+  // A child process creates objects and reports each uuid after create() returned; the
+  // parent kills it with SIGKILL mid-stream. Every reported object must be in the file.
+  const std::string path = temp_db_path("kill9");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    core::SimulatedClock clock;
+    core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+    ConfigDb db(bus, clock, path, 11);
+    if (!db.open_status().is_ok()) _exit(2);
+    for (int i = 0; i < 100000; ++i) {
+      auto o = db.create(make("virtual-machine", {"vm-" + std::to_string(i)}));
+      if (!o.is_ok()) _exit(3);
+      std::string line = o->uuid + "\n";
+      if (write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(4);
+      if (i % 256 == 0) bus.run_until_idle();
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string got;
+  char buf[4096];
+  while (std::count(got.begin(), got.end(), '\n') < 300) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    ASSERT_GT(n, 0) << "the child stopped early";
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  for (;;) {  // what the child reported before it died
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  std::vector<std::string> uuids;
+  for (size_t at = 0, nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1)
+    uuids.push_back(got.substr(at, nl - at));
+  ASSERT_GE(uuids.size(), 300u);
+
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  auto db = ConfigDb::open(bus, clock, path);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  size_t missing = 0;
+  for (const auto& u : uuids) missing += !(*db)->read(u).has_value();
+  EXPECT_EQ(missing, 0u) << "of " << uuids.size() << " acknowledged creates";
+  EXPECT_GE((*db)->list("virtual-machine").size(), uuids.size());
+  db->reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");

@@ -62,6 +62,10 @@ std::string SqliteQuery::text(int column) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
+bool SqliteQuery::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
 int64_t SqliteQuery::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 
 int SqliteQuery::changes() const { return sqlite3_changes(db_->handle()); }
@@ -77,7 +81,10 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) 
   }
   std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
   sqlite3_busy_timeout(db, 5000);
-  std::string pragmas = "PRAGMA foreign_keys=ON;";
+  // A page cache of up to 32 MiB (SQLite's default is 2 MiB): lists and walks over a DB
+  // of 10,000+ objects then read pages from memory, not with a pread() per page. Memory
+  // is taken only as pages are read.
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;";
   if (path != ":memory:" && !path.empty())
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   if (auto s = out->exec(pragmas); !s.is_ok()) return s;
@@ -113,8 +120,18 @@ core::Result<SqliteQuery> SqliteDb::query(const std::string& sql) {
   return SqliteQuery(this, it->second, &it->first);
 }
 
-core::Status SqliteDb::begin() { return exec("BEGIN IMMEDIATE"); }
-core::Status SqliteDb::commit() { return exec("COMMIT"); }
-void SqliteDb::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+core::Status SqliteDb::run_simple(const std::string& sql) {
+  auto q = query(sql);
+  if (!q.is_ok()) return q.status();
+  return q->run();
+}
+
+core::Status SqliteDb::begin() { return run_simple("BEGIN IMMEDIATE"); }
+core::Status SqliteDb::begin_read() { return run_simple("BEGIN"); }
+core::Status SqliteDb::commit() { return run_simple("COMMIT"); }
+void SqliteDb::rollback() {
+  // Only when a transaction is open (a failed COMMIT may already have ended it).
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
 
 }  // namespace csim::controller

@@ -37,6 +37,7 @@ class SqliteQuery {
   core::Status run();
 
   std::string text(int column) const;  // NULL reads as ""
+  bool is_null(int column) const;
   int64_t integer(int column) const;
   // Rows changed by the last run() of this statement.
   int changes() const;
@@ -68,7 +69,9 @@ class SqliteDb {
   // destroyed before the same SQL is queried again (it holds the one cached statement).
   core::Result<SqliteQuery> query(const std::string& sql);
 
-  core::Status begin();  // BEGIN IMMEDIATE
+  // Transactions, run through cached statements (no SQL parsing per transaction).
+  core::Status begin();       // BEGIN IMMEDIATE: takes the write lock now (writes)
+  core::Status begin_read();  // BEGIN (deferred): one snapshot for several reads
   core::Status commit();
   void rollback();  // best effort; used on error paths
 
@@ -78,20 +81,26 @@ class SqliteDb {
  private:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
+  // Steps a cached statement without parameters (BEGIN, COMMIT) to completion.
+  core::Status run_simple(const std::string& sql);
+
   sqlite3* db_;
   std::string path_;
   std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };
 
-// Rolls back unless commit() succeeded. One per write.
+// Rolls back unless commit() succeeded. One per write (kWrite: BEGIN IMMEDIATE, so the
+// reads that validate a write see the state it commits over), or one around the queries
+// of one read (kRead: one snapshot and one lock acquisition instead of one per query).
 class SqliteTransaction {
  public:
-  explicit SqliteTransaction(SqliteDb& db) : db_(db) {}
+  enum class Mode { kWrite, kRead };
+  explicit SqliteTransaction(SqliteDb& db, Mode mode = Mode::kWrite) : db_(db), mode_(mode) {}
   ~SqliteTransaction() {
     if (open_) db_.rollback();
   }
   core::Status begin() {
-    core::Status s = db_.begin();
+    core::Status s = mode_ == Mode::kWrite ? db_.begin() : db_.begin_read();
     open_ = s.is_ok();
     return s;
   }
@@ -103,6 +112,7 @@ class SqliteTransaction {
 
  private:
   SqliteDb& db_;
+  Mode mode_;
   bool open_ = false;
 };
 

@@ -1,0 +1,260 @@
+// Benchmark: 1,000 Ingresses (issue 5; goals: ≤ 3× raw SQLite for the resulting rows,
+// peak RSS ≤ 300 MB). Control plane only: no data plane, no haproxy processes.
+//
+//   workload  --ingresses Ingresses (default 1,000) with 5 Exact paths each, over
+//             --services Services (1,000) and --pods pods (3,000, as objects in the store,
+//             made Running/Ready with their instance-ip address as a kubelet would; their
+//             Endpoints come from the endpoints controller), spread evenly over
+//             --namespaces namespaces (10). The vrouter agents' part (Node objects,
+//             agent.status up for node-1 and node-2) is played before the clock starts.
+//   measured  from the first apply until (a) svc-monitor has rendered the haproxy config
+//             of every Ingress loadbalancer (its "haproxy.render" work record on the bus,
+//             first per loadbalancer) and (b) the config DB has converged (the bus is
+//             idle after every pod is ready, and introspection says every module is done).
+//   floor     the config DB's rows at the end (objects, refs, ip_allocations), written
+//             with bare SQLite into a fresh file, one transaction per object.
+// Prints the phases, the ratio total / floor, and the peak RSS (getrusage ru_maxrss).
+// Run: bazel run -c opt //bench:ingress_scale [-- --ingresses N --services N --pods N
+//      --namespaces N --dir PARENT --arena-max N]
+//   --arena-max N  mallopt(M_ARENA_MAX, N) first: how much of the RSS is glibc's
+//                  per-thread arenas rather than live data
+#include <malloc.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bench/kube_workload.h"
+#include "bench/raw_sqlite.h"
+#include "core/bus.h"
+#include "core/clock.h"
+#include "kube/object_store.h"
+#include "sim/control_plane.h"
+
+namespace {
+
+using namespace csim;
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kPathsPerIngress = 5;
+constexpr auto kDeadline = std::chrono::hours(3);  // bounds every wait of the run
+
+double ms_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
+}
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "ingress_scale: %s\n", what.c_str());
+  std::exit(1);
+}
+
+struct Workload {
+  int ingresses = 1000;
+  int services = 1000;
+  int pods = 3000;
+  int namespaces = 10;
+};
+
+// Object i of n spread over the namespaces: namespace k holds indices with i % ns == k.
+std::vector<json> objects_of(const Workload& w) {
+  std::vector<json> out;
+  for (int k = 0; k < w.namespaces; ++k)
+    out.push_back(bench::namespace_object("scale-" + std::to_string(k)));
+  auto ns_of = [&](int i) { return "scale-" + std::to_string(i % w.namespaces); };
+  auto svc_name = [](int i) { return "svc-" + std::to_string(i); };
+  for (int s = 0; s < w.services; ++s)
+    out.push_back(bench::service_object(ns_of(s), svc_name(s), svc_name(s)));
+  for (int p = 0; p < w.pods; ++p) {
+    const int s = p % w.services;
+    out.push_back(bench::pod_object(
+        ns_of(s), svc_name(s) + "-pod-" + std::to_string(p / w.services), svc_name(s)));
+  }
+  // Ingress i lives in namespace i % ns and routes to Services of that namespace:
+  // services s ≡ i (mod ns), taken round-robin.
+  const int per_ns = std::max(1, w.services / w.namespaces);
+  for (int i = 0; i < w.ingresses; ++i) {
+    const int k = i % w.namespaces;
+    std::vector<std::pair<std::string, std::string>> paths;
+    for (int p = 0; p < kPathsPerIngress; ++p) {
+      const int j = ((i / w.namespaces) * kPathsPerIngress + p) % per_ns;
+      paths.emplace_back("/p" + std::to_string(p), svc_name(k + j * w.namespaces));
+    }
+    out.push_back(bench::ingress_object(ns_of(k), "ing-" + std::to_string(i),
+                                        "ing-" + std::to_string(i) + ".example.com", paths));
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Workload w;
+  std::string parent = "/tmp";
+  int arena_max = 0;  // glibc's default: up to 8 malloc arenas per core
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&](int* v) {
+      if (i + 1 >= argc) die(std::string(argv[i]) + " needs a value");
+      *v = std::atoi(argv[++i]);
+    };
+    if (std::strcmp(argv[i], "--ingresses") == 0)
+      next(&w.ingresses);
+    else if (std::strcmp(argv[i], "--services") == 0)
+      next(&w.services);
+    else if (std::strcmp(argv[i], "--pods") == 0)
+      next(&w.pods);
+    else if (std::strcmp(argv[i], "--namespaces") == 0)
+      next(&w.namespaces);
+    else if (std::strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+      parent = argv[++i];
+    else if (std::strcmp(argv[i], "--arena-max") == 0)
+      next(&arena_max);
+    else
+      die(std::string("unknown argument ") + argv[i] +
+          " (usage: [--ingresses N] [--services N] [--pods N] [--namespaces N] [--dir PARENT] "
+          "[--arena-max N])");
+  }
+  if (w.ingresses < 1 || w.ingresses > 20000 || w.services < 1 || w.services > 20000 ||
+      w.pods < 0 || w.pods > 60000 || w.namespaces < 1 || w.namespaces > w.services)
+    die("sizes out of range (ingresses, services 1..20000; pods 0..60000; namespaces 1..services)");
+
+  // Before any thread starts: the bus's workers would each get an arena.
+  if (arena_max > 0 && mallopt(M_ARENA_MAX, arena_max) != 1) die("mallopt(M_ARENA_MAX) failed");
+
+  std::string tmpl = parent + "/csim-bench-ingress-XXXXXX";
+  if (!mkdtemp(tmpl.data())) die("mkdtemp in " + parent + ": " + std::strerror(errno));
+  const std::string dir = tmpl;
+
+  core::SystemClock& clock = core::SystemClock::instance();
+  core::Bus bus(clock, core::Bus::Mode::kThreaded);
+  sim::ControlPlaneOptions options;
+  options.config_db_path = dir + "/config.db";
+  options.state_dir = dir;
+
+  // First render per loadbalancer, from svc-monitor's "haproxy.render" work records.
+  std::mutex mu;
+  std::map<std::string, double> first_render;  // lb uuid -> ms since t0
+  auto t0 = SteadyClock::now();
+  bus.add_observer([&](const core::SpanRecord& s) {
+    if (s.module != "svc-monitor" || s.topic != "haproxy.render") return;
+    const std::string marker = "for lb ";
+    const size_t at = s.summary.find(marker);
+    if (at == std::string::npos) return;
+    const size_t from = at + marker.size();
+    const std::string lb = s.summary.substr(from, s.summary.find_first_of(" (", from) - from);
+    const double when = ms_since(t0);
+    std::lock_guard lock(mu);
+    first_render.emplace(lb, when);
+  });
+
+  auto cp = sim::ControlPlane::start(bus, clock, options);
+  if (!cp.is_ok()) die("start: " + cp.status().to_string());
+  if (auto s = bench::agents_up(bus, (*cp)->store(), options.nodes); !s.is_ok()) die(s.to_string());
+  if (!bus.run_until_idle(std::chrono::seconds(60))) die("not idle after agents up");
+  auto base = bench::count_config_objects(options.config_db_path);
+  if (!base.is_ok()) die(base.status().to_string());
+  std::vector<json> objects = objects_of(w);
+  const size_t kube_objects = objects.size();
+  {
+    std::lock_guard lock(mu);
+    first_render.clear();
+  }
+  std::printf(
+      "ingress scale: %d Ingresses x %d paths, %d Services, %d pods in %d namespaces "
+      "(%zu kube objects); config DB in %s (%lld objects before); malloc arenas: %s\n",
+      w.ingresses, kPathsPerIngress, w.services, w.pods, w.namespaces, kube_objects, dir.c_str(),
+      static_cast<long long>(*base),
+      arena_max > 0 ? std::to_string(arena_max).c_str() : "glibc default");
+  std::fflush(stdout);
+
+  // Waits for an idle bus, printing progress every 30 s; bounded by the deadline.
+  const auto deadline = SteadyClock::now() + kDeadline;
+  auto wait_idle = [&](const char* what) {
+    while (!bus.run_until_idle(std::chrono::seconds(30))) {
+      if (SteadyClock::now() > deadline) die(std::string("deadline passed waiting for ") + what);
+      auto n = bench::count_config_objects(options.config_db_path);
+      size_t rendered;
+      {
+        std::lock_guard lock(mu);
+        rendered = first_render.size();
+      }
+      std::printf(
+          "    ... %.0f s: %s; config DB %lld objects, %zu loadbalancers rendered, "
+          "RSS peak %.0f MiB\n",
+          ms_since(t0) / 1000, what, n.is_ok() ? static_cast<long long>(*n) : -1LL, rendered,
+          bench::peak_rss_mib());
+      std::fflush(stdout);
+    }
+  };
+
+  t0 = SteadyClock::now();
+  if (auto s = bench::apply((*cp)->store(), std::move(objects)); !s.is_ok())
+    die("apply: " + s.to_string());
+  const double applied_ms = ms_since(t0);
+  wait_idle("first convergence");
+  const double idle1_ms = ms_since(t0);
+  int ready_total = 0;
+  for (int round = 0; round < 10 && ready_total < w.pods; ++round) {
+    auto ready = bench::make_pods_ready((*cp)->store(), (*cp)->config());
+    if (!ready.is_ok()) die("pods ready: " + ready.status().to_string());
+    ready_total += *ready;
+    wait_idle("convergence after pods ready");
+    if (*ready == 0) break;
+  }
+  const double converged_ms = ms_since(t0);
+
+  const auto summary = bench::summarize(**cp, options.nodes);
+  double last_render_ms = 0;
+  size_t rendered = 0;
+  {
+    std::lock_guard lock(mu);
+    rendered = first_render.size();
+    for (const auto& [lb, at] : first_render) last_render_ms = std::max(last_render_ms, at);
+  }
+  auto final_objects = bench::count_config_objects(options.config_db_path);
+  if (!final_objects.is_ok()) die(final_objects.status().to_string());
+  const double rss = bench::peak_rss_mib();  // before spans() copies the records
+  const size_t spans = bus.spans().size(), deliveries = bus.deliveries().size();
+  bus.shutdown();
+  cp->reset();
+
+  // The floor: the rows the run left, written with bare SQLite.
+  auto rows = bench::read_config_db_rows(options.config_db_path);
+  if (!rows.is_ok()) die(rows.status().to_string());
+  const size_t made = rows->objects.size() - static_cast<size_t>(*base);
+  auto raw_ms = bench::write_rows_raw(*rows, dir + "/raw.db", made, bench::TxnPer::kObject);
+  if (!raw_ms.is_ok()) die(raw_ms.status().to_string());
+
+  std::printf("  apply (%zu objects, validation, store writes):   %9.1f ms\n", kube_objects,
+              applied_ms);
+  std::printf("  every haproxy config rendered (%zu of %d):       %9.1f ms\n", rendered,
+              w.ingresses, last_render_ms);
+  std::printf("  first idle (before pods are ready):              %9.1f ms\n", idle1_ms);
+  std::printf("  converged (%d pods made ready, bus idle):      %9.1f ms\n", ready_total,
+              converged_ms);
+  std::printf("  config objects made: %zu (%zu rows: objects, refs, ip_allocations)\n", made,
+              rows->row_count(made));
+  std::printf("  raw SQLite, same rows, 1 txn per object:         %9.1f ms (%.1f us/object)\n",
+              *raw_ms, *raw_ms * 1000 / std::max<size_t>(made, 1));
+  const double ratio = converged_ms / *raw_ms;
+  std::printf("  ratio converged / raw SQLite: %.1f  (goal <= 3: %s)\n", ratio,
+              ratio <= 3 ? "met" : "NOT met");
+  std::printf(
+      "  peak RSS: %.0f MiB  (goal <= 300 MB = 286 MiB: %s); bus records at the end: "
+      "%zu spans, %zu deliveries\n",
+      rss, rss * 1048576.0 <= 300e6 ? "met" : "NOT met", spans, deliveries);
+  std::printf("  %s\n  converged: %s\n", summary.to_string().c_str(),
+              summary.converged() && rendered >= static_cast<size_t>(w.ingresses) ? "yes" : "NO");
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return 0;
+}
