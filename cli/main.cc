@@ -1,4 +1,5 @@
 // csim: one binary, several commands. See `csim help`.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <climits>
@@ -109,6 +110,10 @@ int demo_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each of the bus's threads its own malloc arena; with csim's many short-lived
+  // JSON documents that multiplies the resident size 2-3x over the live heap
+  // (bench/ingress_scale --arena-max shows it). Two arenas keep it close to the live heap.
+  mallopt(M_ARENA_MAX, 2);
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;
