@@ -103,7 +103,7 @@ TEST(ScenarioE2eTest, TheKubernetesScenariosPass) {
     files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
-  ASSERT_EQ(files.size(), 4u);
+  ASSERT_EQ(files.size(), 5u);
   for (const auto& f : files) {
     auto s = scenario::parse_scenario_file(f);
     ASSERT_TRUE(s.is_ok()) << s.status().message();
