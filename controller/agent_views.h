@@ -28,8 +28,12 @@
 // numerically), so equal config gives byte-equal JSON. Thread: any; reads ConfigApi only.
 #pragma once
 
+#include <cstddef>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "controller/config_api.h"
@@ -48,7 +52,80 @@ struct AgentViews {
 };
 
 // Reads the graph with one list() per type (no per-object queries) and computes the
-// views of all live agents and the gateway's routes.
+// views of all live agents and the gateway's routes. The from-scratch reference for
+// AgentViewsIndex below (O(whole graph) per call).
 AgentViews compute_agent_views(const ConfigApi& api, const LiveAgents& live);
+
+// The types the walk reads (a change of any other type never changes a view).
+const std::set<std::string>& walked_types();
+
+// The same views, kept up to date one changed object at a time, so that a change costs
+// what it touches rather than a read of the whole graph. The control-node feeds it from
+// "config.changed.<type>" (apply() with the object as read after the notification).
+//
+// It mirrors the walked objects with the indexes the walk needs (VMs by VR, VMIs by VM,
+// instance-ips and floating-ips by VMI, instance-ips by address, floating-ips by parent)
+// and keeps the derived tables: the best path per instance-ip prefix, the services table,
+// each node's NAT entries and the gateway's best paths, plus each live node's walk as
+// reference counts over the walk's edges (a DAG by type), so that an object entering or
+// leaving a walk costs its own subtree. apply() updates the walks and records what the
+// object's old and new states invalidate; update() recomputes only that: the prefixes of
+// the instance-ips involved and the floating-ips whose addresses, backends or paths may
+// differ. The result is byte-equal to compute_agent_views() over the same objects and live
+// agents (agent_views_test checks it on random change sequences, delivered out of order).
+//
+// Costs: apply O((refs + live nodes) log n + the subtree that enters or leaves a walk);
+// update O(what was invalidated); view() of a node O(that view), as every view carries
+// every route and service (docs/contracts.md). A change of the live agents, or of a node's
+// underlay address, recomputes the derived tables in full (O(n), rare); a node's walk is
+// built in full when its agent becomes live or its virtual-router appears.
+// Not thread-safe: one owner (the control-node's strand).
+class AgentViewsIndex {
+ public:
+  AgentViewsIndex();
+  ~AgentViewsIndex();
+  AgentViewsIndex(const AgentViewsIndex&) = delete;
+  AgentViewsIndex& operator=(const AgentViewsIndex&) = delete;
+
+  // Replaces the mirror with every walked object (one list() per walked type); the next
+  // update() recomputes everything.
+  void load(const ConfigApi& api);
+
+  // The current state of object `uuid` of a walked `type`: the stored object, or nullopt
+  // when it does not exist (any more). Other types, and an object whose type is not
+  // `type`, are treated as absent.
+  void apply(const std::string& type, const std::string& uuid, std::optional<ConfigObject> object);
+
+  // Which agents are live (node -> underlay ip). A different set than the last one given
+  // makes the next update() recompute everything.
+  void set_live(const LiveAgents& live);
+
+  struct Update {
+    std::set<std::string> nodes;  // live nodes whose view may differ from the last update's
+    bool gateway = false;         // the gateway's routes may differ
+  };
+  // Recomputes what apply() and set_live() invalidated since the last call.
+  Update update();
+
+  // After update(): the view of a live node ({"objects", "routes", "services",
+  // "floating_ips"}, as AgentViews::nodes), or null for a node that is not live.
+  nlohmann::json view(const std::string& node);
+  // After update(): the gateway's routes, as AgentViews::gateway_routes.
+  const nlohmann::json& gateway_routes();
+
+  // What the last update() recomputed, with the walk changes of the apply() calls before
+  // it and the walks built by view() since (tests and benchmarks).
+  struct Stats {
+    size_t prefixes = 0;      // instance-ip prefixes whose best path was recomputed
+    size_t floating_ips = 0;  // floating-ips whose services / NAT / gateway part was recomputed
+    size_t walks = 0;         // node walks built from scratch (new agent, new virtual-router)
+    size_t walk_changes = 0;  // objects that entered or left a node's walk
+  };
+  const Stats& stats() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 }  // namespace csim::controller

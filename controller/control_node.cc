@@ -3,20 +3,10 @@
 #include <set>
 #include <vector>
 
-#include "controller/agent_views.h"
-
 namespace csim::controller {
 namespace {
 
 using nlohmann::json;
-
-const std::set<std::string>& walked_types() {
-  static const std::set<std::string> kTypes = {
-      "virtual-router",   "virtual-machine",           "service-instance",
-      "service-template", "virtual-machine-interface", "instance-ip",
-      "floating-ip",      "virtual-network",           "network-ipam"};
-  return kTypes;
-}
 
 std::string plural(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -50,6 +40,17 @@ std::string gateway_summary(uint64_t version, const json& routes) {
   return s;
 }
 
+// Whether a view's content ({objects, routes, services, floating_ips}) is what the last
+// published body carries.
+bool same_content(const json& content, const json& body) {
+  if (!body.is_object()) return false;
+  for (const auto& [key, value] : content.items()) {
+    auto it = body.find(key);
+    if (it == body.end() || *it != value) return false;
+  }
+  return true;
+}
+
 std::string string_field(const json& body, const char* field) {
   if (!body.is_object()) return "";
   auto it = body.find(field);
@@ -69,7 +70,11 @@ void ControlNode::start() {
 }
 
 void ControlNode::on_config_changed(const core::Envelope& e) {
-  if (walked_types().count(string_field(e.body, "type"))) schedule();
+  const std::string type = string_field(e.body, "type");
+  if (!walked_types().count(type)) return;
+  const std::string uuid = string_field(e.body, "uuid");
+  if (!uuid.empty()) changed_[uuid] = type;
+  schedule();
 }
 
 void ControlNode::on_agent_status(const core::Envelope& e) {
@@ -87,7 +92,7 @@ void ControlNode::on_agent_status(const core::Envelope& e) {
     Agent& a = agents_[node];
     a.live = state == "up";
     if (a.live) a.underlay_ip = string_field(e.body, "underlay_ip");
-    a.content = nullptr;  // a (re)connected agent gets its full view; a down one none
+    a.resend = true;  // a (re)connected agent gets its full view; a down one none
   }
   schedule();
 }
@@ -118,38 +123,75 @@ void ControlNode::schedule() {
 
 void ControlNode::recompute() {
   const auto start = bus_.clock().now();
-  LiveAgents live;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [node, a] : agents_)
-      if (a.live) live[node] = a.underlay_ip;
+  RecomputeStats stats;
+  if (!loaded_) {
+    // Everything once; the changes noted so far are in what list() returns.
+    index_.load(api_);
+    loaded_ = true;
+    changed_.clear();
   }
-  AgentViews views = compute_agent_views(api_, live);
+  for (auto& [uuid, type] : changed_) {
+    index_.apply(type, uuid, api_.read(uuid));
+    ++stats.objects_read;
+  }
+  changed_.clear();
 
+  // agents_ is written on this strand only, so reading it here needs no lock.
+  LiveAgents live;
+  for (const auto& [node, a] : agents_)
+    if (a.live) live[node] = a.underlay_ip;
+  index_.set_live(live);
+  const AgentViewsIndex::Update update = index_.update();
+
+  // Views that may differ, or that their agent must get again.
+  std::vector<std::pair<std::string, json>> changed_views;
+  for (const auto& [node, underlay] : live) {
+    const Agent& a = agents_.at(node);
+    if (!a.resend && !update.nodes.count(node)) continue;
+    json content = index_.view(node);
+    ++stats.views_built;
+    if (!a.resend && same_content(content, a.view)) continue;
+    changed_views.emplace_back(node, std::move(content));
+  }
+  const json* gateway = nullptr;
+  if (update.gateway && index_.gateway_routes() != gateway_routes_)
+    gateway = &index_.gateway_routes();
+  const auto& s = index_.stats();
+  stats.prefixes = s.prefixes;
+  stats.floating_ips = s.floating_ips;
+  stats.walks = s.walks;
+  stats.walk_changes = s.walk_changes;
+
+  // The bodies, and the copies kept for view_of() (made outside the lock).
   std::vector<std::pair<std::string, json>> publishes;
+  std::vector<json> kept;
+  for (auto& [node, content] : changed_views) {
+    const uint64_t version = agents_.at(node).version + 1;
+    const std::string summary = view_summary(version, content);
+    json body = std::move(content);
+    body["version"] = version;
+    body["node"] = node;
+    body["summary"] = summary;
+    kept.push_back(body);
+    publishes.emplace_back("xmpp." + node, std::move(body));
+  }
   {
     std::lock_guard lock(mu_);
     ++recomputes_;
-    for (auto& [node, content] : views.nodes) {
-      Agent& a = agents_[node];
-      if (!a.live || content == a.content) continue;
-      a.content = content;
+    last_stats_ = stats;
+    for (size_t i = 0; i < changed_views.size(); ++i) {
+      Agent& a = agents_[changed_views[i].first];
       ++a.version;
-      json body = content;
-      body["version"] = a.version;
-      body["node"] = node;
-      body["summary"] = view_summary(a.version, content);
-      a.view = body;
-      publishes.emplace_back("xmpp." + node, std::move(body));
+      a.resend = false;
+      std::swap(a.view, kept[i]);  // the previous view is freed after the lock
     }
-    if (views.gateway_routes != gateway_routes_) {
-      gateway_routes_ = views.gateway_routes;
+    if (gateway) {
+      gateway_routes_ = *gateway;
       ++gateway_version_;
-      publishes.emplace_back(
-          "bgp.gateway",
-          json{{"version", gateway_version_},
-               {"routes", views.gateway_routes},
-               {"summary", gateway_summary(gateway_version_, views.gateway_routes)}});
+      publishes.emplace_back("bgp.gateway",
+                             json{{"version", gateway_version_},
+                                  {"routes", gateway_routes_},
+                                  {"summary", gateway_summary(gateway_version_, gateway_routes_)}});
     }
   }
   bus_.record(
@@ -157,6 +199,11 @@ void ControlNode::recompute() {
       std::to_string(live.size()) + " live agents, " + plural(publishes.size(), "push", "pushes"),
       start, bus_.clock().now());
   for (auto& [topic, body] : publishes) bus_.publish(kModule, topic, std::move(body));
+}
+
+ControlNode::RecomputeStats ControlNode::last_recompute() const {
+  std::lock_guard lock(mu_);
+  return last_stats_;
 }
 
 json ControlNode::view_of(const std::string& node) const {

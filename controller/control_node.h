@@ -17,6 +17,12 @@
 // content differs from what that receiver last got, with version + 1; an agent that
 // comes up (again) always gets its full view.
 //
+// Incremental (controller/agent_views.h, AgentViewsIndex): the first recompute reads the
+// walked types once; after that a recompute reads only the objects named by the
+// config.changed messages since the previous one (each once, however many messages),
+// and rebuilds only the views those objects can reach. Views equal what
+// compute_agent_views() gives for the objects as read.
+//
 // Threads: handlers and recomputes run on the bus strand "control-node". view_of() and
 // introspect() may be called from any thread. The ControlNode must outlive the bus's
 // queued work (destroy the bus, or run it idle, first).
@@ -28,6 +34,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "controller/agent_views.h"
 #include "controller/config_api.h"
 #include "core/bus.h"
 
@@ -52,13 +59,21 @@ class ControlNode {
   // acked_version, ack_ok, ack_error}}, "gateway": {version, routes}}.
   nlohmann::json introspect() const;
 
+  // What the last recompute did (tests and benchmarks). Thread-safe.
+  struct RecomputeStats {
+    size_t objects_read = 0;  // objects read one by one (the first recompute lists instead)
+    size_t views_built = 0;   // agent views assembled (and compared with the last push)
+    size_t prefixes = 0, floating_ips = 0, walks = 0, walk_changes = 0;  // AgentViewsIndex::Stats
+  };
+  RecomputeStats last_recompute() const;
+
  private:
   struct Agent {
     bool live = false;
     std::string underlay_ip;
-    uint64_t version = 0;    // of the last view published to it
-    nlohmann::json content;  // last published content; null = push on next recompute
-    nlohmann::json view;     // last published body
+    uint64_t version = 0;  // of the last view published to it
+    bool resend = true;    // push its view on the next recompute even if unchanged
+    nlohmann::json view;   // last published body (its content fields are compared)
     uint64_t acked_version = 0;
     bool ack_ok = true;
     std::string ack_error;
@@ -73,14 +88,18 @@ class ControlNode {
 
   core::Bus& bus_;
   const ConfigApi& api_;
-  bool pending_ = false;  // strand only
-  core::TraceContext latest_context_;  // strand only: context of the newest change
+  bool pending_ = false;                        // strand only
+  core::TraceContext latest_context_;           // strand only: context of the newest change
+  AgentViewsIndex index_;                       // strand only
+  bool loaded_ = false;                         // strand only: index_ holds the whole graph
+  std::map<std::string, std::string> changed_;  // strand only: uuid -> type since last recompute
 
   mutable std::mutex mu_;  // guards what view_of() and introspect() read
   std::map<std::string, Agent> agents_;
   uint64_t gateway_version_ = 0;
   nlohmann::json gateway_routes_;  // null until first published
   uint64_t recomputes_ = 0;
+  RecomputeStats last_stats_;
 };
 
 }  // namespace csim::controller

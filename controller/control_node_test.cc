@@ -22,6 +22,50 @@ json subnet(const std::string& ip, int len) {
   return {{"subnet", {{"ip_prefix", ip}, {"ip_prefix_len", len}}}};
 }
 
+// The real config DB behind a pass-through that counts what the control-node reads
+// (every call reaches the DB).
+class CountingApi : public ConfigApi {
+ public:
+  explicit CountingApi(ConfigApi& db) : db_(db) {}
+  core::Result<ConfigObject> create(ConfigObject o) override { return db_.create(std::move(o)); }
+  core::Result<ConfigObject> update(ConfigObject o) override { return db_.update(std::move(o)); }
+  core::Status remove(const std::string& type, const std::string& uuid) override {
+    return db_.remove(type, uuid);
+  }
+  core::Status ref_update(const std::string& type, const std::string& uuid,
+                          const std::string& ref_type, const std::string& ref_uuid, RefOp op,
+                          json attr) override {
+    return db_.ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
+  }
+  std::optional<ConfigObject> read(const std::string& uuid) const override {
+    ++reads;
+    return db_.read(uuid);
+  }
+  std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override {
+    ++reads;
+    return db_.read_fq(type, fq);
+  }
+  std::vector<ConfigObject> list(const std::string& type,
+                                 const std::string& parent_uuid) const override {
+    ++lists;
+    return db_.list(type, parent_uuid);
+  }
+  std::vector<ConfigObject> back_refs(const std::string& uuid,
+                                      const std::string& from_type) const override {
+    ++queries;
+    return db_.back_refs(uuid, from_type);
+  }
+  std::vector<ConfigObject> children(const std::string& uuid,
+                                     const std::string& child_type) const override {
+    ++queries;
+    return db_.children(uuid, child_type);
+  }
+  mutable size_t reads = 0, lists = 0, queries = 0;
+
+ private:
+  ConfigApi& db_;
+};
+
 // The real config DB on ":memory:", a deterministic bus, and the control-node under test.
 // Topology: node-1 and node-2; pod-a on node-1, pod-b on node-2; an haproxy SI with VM-0
 // (node-1, local_preference 200) and VM-1 (node-2, 100) sharing the VIP instance-ip, a
@@ -31,12 +75,15 @@ class ControlNodeTest : public ::testing::Test {
   ControlNodeTest()
       : bus_(clock_, core::Bus::Mode::kDeterministic),
         db_(bus_, clock_, ":memory:", 3),
-        cn_(bus_, db_) {
+        api_(db_),
+        cn_(bus_, api_) {
     bus_.subscribe("test", "xmpp.", [this](const core::Envelope& e) {
       pushes_.push_back({e.topic, e.body});
+      push_traces_.push_back(e.trace_id);
     });
     bus_.subscribe("test", "bgp.gateway", [this](const core::Envelope& e) {
       pushes_.push_back({e.topic, e.body});
+      push_traces_.push_back(e.trace_id);
     });
     cn_.start();
   }
@@ -193,8 +240,10 @@ class ControlNodeTest : public ::testing::Test {
   core::SimulatedClock clock_;
   core::Bus bus_;
   ConfigDb db_;
+  CountingApi api_;
   ControlNode cn_;
   std::vector<std::pair<std::string, json>> pushes_;
+  std::vector<uint64_t> push_traces_;
   std::map<std::string, std::string> vr_;
   ConfigObject project_, pod_vn_, svc_vn_, vip_vmi_, vip_iip_, fip_, si_, svc_fip_;
   ConfigObject vm_[2], vmi_[2];
@@ -433,6 +482,114 @@ TEST_F(ControlNodeTest, AcksAndBadStatusMessagesShowInIntrospection) {
   EXPECT_TRUE(recorded);
   // An agent without a virtual-router still gets an (empty) view.
   EXPECT_EQ(cn_.view_of("node-1")["objects"], json::array());
+}
+
+// After the first recompute (one list() per walked type), a change is read by itself:
+// one read per changed object, however large the graph, and no list().
+TEST_F(ControlNodeTest, AChangeReadsOnlyTheChangedObjects) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  EXPECT_GT(api_.lists, 0u) << "the first recompute lists the walked types";
+  api_.lists = api_.reads = api_.queries = 0;
+  // Twenty pods more: each is 4 writes (VM, VMI, instance-ip, VR ref) of 4 objects
+  // (the VR once), read once each although the VR changed twenty times.
+  for (int i = 0; i < 20; ++i) pod("bulk-" + std::to_string(i), i % 2 ? "node-2" : "node-1");
+  pushes();
+  EXPECT_EQ(api_.lists, 0u);
+  EXPECT_EQ(api_.queries, 0u);
+  EXPECT_EQ(api_.reads, 20u * 3 + 2);
+  EXPECT_EQ(cn_.last_recompute().objects_read, 62u);
+  EXPECT_EQ(cn_.view_of("node-1")["routes"].size(), 23u);
+}
+
+// A change inside one node's view builds and pushes that view only; the other agent's
+// view is neither rebuilt nor re-sent, nor is the gateway.
+TEST_F(ControlNodeTest, AChangeInOneViewBuildsOnlyThatView) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  ConfigObject si = *db_.read(si_.uuid);  // reached by both nodes (VM-0 and VM-1)
+  ConfigObject vm = *db_.read(a_.vm.uuid);
+  vm.props["display_name"] = "pod-a";
+  ASSERT_TRUE(db_.update(vm).is_ok());
+  EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-1 v2"}));
+  auto stats = cn_.last_recompute();
+  EXPECT_EQ(stats.views_built, 1u);
+  EXPECT_EQ(stats.walks, 0u);
+  EXPECT_EQ(stats.walk_changes, 0u);
+  EXPECT_EQ(stats.prefixes, 0u);
+  EXPECT_EQ(stats.floating_ips, 0u);
+  // The service-instance is in both views: both are rebuilt and pushed, nothing else.
+  si.props["display_name"] = "ingress";
+  ASSERT_TRUE(db_.update(si).is_ok());
+  EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-1 v3", "xmpp.node-2 v2"}));
+  EXPECT_EQ(cn_.last_recompute().views_built, 2u);
+}
+
+// svc-monitor changing one Service's port mapping: every agent gets the new services
+// (every view carries every service), the gateway is not touched.
+TEST_F(ControlNodeTest, AServiceChangeReachesEveryViewButNotTheGateway) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  ConfigObject fip = *db_.read(svc_fip_.uuid);
+  fip.props["floating_ip_port_mappings"]["port_mappings"][0]["dst_port"] = 9090;
+  ASSERT_TRUE(db_.update(fip).is_ok());
+  auto p = pushes();
+  ASSERT_EQ(topics(p), (std::vector<std::string>{"xmpp.node-1 v2", "xmpp.node-2 v2"}));
+  EXPECT_EQ(p[0].second["services"][0]["backends"][0]["port"], 9090);
+  EXPECT_EQ(cn_.last_recompute().floating_ips, 1u);
+  EXPECT_EQ(cn_.last_recompute().prefixes, 0u);
+}
+
+// A burst is one recompute, and its pushes belong to the trace of the newest change.
+TEST_F(ControlNodeTest, ABurstIsPushedUnderTheNewestChangesTrace) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  const uint64_t before = cn_.introspect()["recomputes"];
+  uint64_t newest = 0;
+  for (const char* name : {"x", "y"}) {
+    core::TraceScope scope(bus_, "test", std::string("apply ") + name);
+    ConfigObject vm = *db_.read(b_.vm.uuid);
+    vm.props["display_name"] = name;
+    ASSERT_TRUE(db_.update(vm).is_ok());
+    newest = scope.trace_id();
+  }
+  push_traces_.clear();
+  EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-2 v2"}));
+  EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 1);
+  EXPECT_EQ(push_traces_, std::vector<uint64_t>{newest});
+  EXPECT_EQ(cn_.view_of("node-2")["summary"], "view v2: 2 VMs, 1 SI, 3 routes, 1 service, 1 FIP");
+}
+
+// The views equal the from-scratch computation after any of the above.
+TEST_F(ControlNodeTest, ViewsEqualTheFromScratchComputation) {
+  build();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  pushes();
+  ASSERT_TRUE(db_.ref_update("virtual-router", vr_["node-1"], "virtual-machine", vm_[0].uuid,
+                             RefOp::kDelete)
+                  .is_ok());
+  pod("pod-c", "node-2");
+  ConfigObject fip = *db_.read(svc_fip_.uuid);
+  fip.refs = {ref("virtual-machine-interface", b_.vmi.uuid)};
+  ASSERT_TRUE(db_.update(fip).is_ok());
+  pushes();
+  AgentViews ref_views =
+      compute_agent_views(db_, {{"node-1", "169.254.1.1"}, {"node-2", "169.254.1.2"}});
+  for (const auto& [node, view] : ref_views.nodes) {
+    json got = cn_.view_of(node);
+    for (const char* k : {"version", "node", "summary"}) got.erase(k);
+    EXPECT_EQ(got, view) << node;
+  }
+  EXPECT_EQ(cn_.introspect()["gateway"]["routes"], ref_views.gateway_routes);
 }
 
 }  // namespace

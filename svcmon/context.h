@@ -13,6 +13,7 @@
 #include "core/bus.h"
 #include "core/clock.h"
 #include "svcmon/haproxy_config.h"
+#include "svcmon/name_index.h"
 
 namespace csim::svcmon {
 
@@ -31,6 +32,9 @@ struct Context {
   std::string state_dir;
   // The Ingress routing haproxy.conf is rendered with (SvcMonitorOptions::semantics).
   RoutingSemantics semantics = RoutingSemantics::kContrail;
+  // svc-monitor's service-instances and floating-ips by name (SvcMonitor keeps it); null
+  // makes the drivers list the whole type instead (same answer, O(all objects)).
+  NameIndex* names = nullptr;
 
   core::Nanos now() const { return bus.clock().now(); }
   // Records finished work as a child span of the message being handled:

@@ -42,7 +42,8 @@ std::vector<ConfigObject> service_instances_of(const Context& ctx, const std::st
       out.push_back(*si);
     return out;
   }
-  for (auto& si : ctx.api.list("service-instance"))
+  for (auto& si :
+       ctx.names ? ctx.names->find("service-instance", lb_uuid) : ctx.api.list("service-instance"))
     if (si.name() == lb_uuid) out.push_back(std::move(si));
   return out;
 }
@@ -116,6 +117,7 @@ core::Status ensure_haproxy_loadbalancer(const Context& ctx, VrouterScheduler& s
     o.refs.push_back(Ref{"service-template", tmpl->uuid, {}, nullptr});
     auto created = ctx.api.create(o);
     if (!created) return fail(created.status());
+    if (ctx.names) ctx.names->note(*created);
     ctx.record("si.create",
                "created service-instance " + fq_string(fq) +
                    " (network-namespace, active-standby, 2 instances, vip " + g.vip_address() + ")",

@@ -55,7 +55,7 @@ const json& group_of(const ConfigObject& o, const std::string& group) {
   return it != o.props.end() && it->is_object() ? *it : kEmpty;
 }
 
-std::vector<std::string> lbs_of_vmi(const ConfigApi& api, const std::string& vmi_uuid) {
+std::vector<std::string> lbs_of_vmi_api(const ConfigApi& api, const std::string& vmi_uuid) {
   std::vector<std::string> out;
   for (const auto& lb : api.back_refs(vmi_uuid, "loadbalancer")) out.push_back(lb.uuid);
   return out;
@@ -216,7 +216,12 @@ core::Result<HaproxyLoadbalancer> to_haproxy_input(const LbGraph& g, const std::
 }
 
 std::vector<std::string> affected_loadbalancers(const ConfigApi& api, const std::string& type,
-                                                const std::string& uuid) {
+                                                const std::string& uuid,
+                                                const LbsOfVmi& lbs_of_vmi_given) {
+  const LbsOfVmi lbs_of_vmi =
+      lbs_of_vmi_given
+          ? lbs_of_vmi_given
+          : LbsOfVmi([&api](const std::string& vmi) { return lbs_of_vmi_api(api, vmi); });
   std::vector<std::string> out;
   auto add = [&](const std::vector<std::string>& v) { out.insert(out.end(), v.begin(), v.end()); };
   if (type == "loadbalancer") {
@@ -229,15 +234,14 @@ std::vector<std::string> affected_loadbalancers(const ConfigApi& api, const std:
     } else if (type == "loadbalancer-member") {
       if (auto pool = api.read(obj->parent_uuid)) add(lbs_of_pool(api, *pool));
     } else if (type == "virtual-machine-interface") {
-      add(lbs_of_vmi(api, uuid));
+      add(lbs_of_vmi(uuid));
     } else if (type == "instance-ip") {
-      for (const auto& vmi : obj->ref_uuids("virtual-machine-interface")) add(lbs_of_vmi(api, vmi));
+      for (const auto& vmi : obj->ref_uuids("virtual-machine-interface")) add(lbs_of_vmi(vmi));
     } else if (type == "floating-ip") {
-      for (const auto& vmi : obj->ref_uuids("virtual-machine-interface")) add(lbs_of_vmi(api, vmi));
+      for (const auto& vmi : obj->ref_uuids("virtual-machine-interface")) add(lbs_of_vmi(vmi));
       if (obj->parent_type == "instance-ip")
         if (auto iip = api.read(obj->parent_uuid))
-          for (const auto& vmi : iip->ref_uuids("virtual-machine-interface"))
-            add(lbs_of_vmi(api, vmi));
+          for (const auto& vmi : iip->ref_uuids("virtual-machine-interface")) add(lbs_of_vmi(vmi));
     }
   }
   std::sort(out.begin(), out.end());

@@ -6,6 +6,7 @@
 // Thread: svc-monitor's strand (reads through ConfigApi, which is thread-safe).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,9 +48,17 @@ std::optional<LbGraph> read_lb_graph(const controller::ConfigApi& api, const std
 core::Result<HaproxyLoadbalancer> to_haproxy_input(const LbGraph& graph,
                                                    const std::string& state_dir);
 
+// Answers "which loadbalancers refer to this virtual-machine-interface".
+using LbsOfVmi = std::function<std::vector<std::string>(const std::string& vmi_uuid)>;
+
 // Loadbalancer uuids that a change of object (type, uuid) may affect, found by walking
 // the current config (nothing when the object no longer exists). Sorted, unique.
+// `lbs_of_vmi` answers the VMI -> loadbalancer step; null asks the config API
+// (back_refs), whose cost grows with every ref to the VMI — a pod's VMI is referred to by
+// the clusterIP floating-ip of every Service over the pod — so SvcMonitor passes what it
+// learnt from its last reconcile of each loadbalancer instead.
 std::vector<std::string> affected_loadbalancers(const controller::ConfigApi& api,
-                                                const std::string& type, const std::string& uuid);
+                                                const std::string& type, const std::string& uuid,
+                                                const LbsOfVmi& lbs_of_vmi = nullptr);
 
 }  // namespace csim::svcmon

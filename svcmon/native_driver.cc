@@ -43,7 +43,8 @@ std::set<std::pair<std::string, std::string>> ref_set(const std::vector<Ref>& re
 // Our floating-ips: parent an instance-ip, name the loadbalancer uuid.
 std::vector<ConfigObject> native_fips_of(const Context& ctx, const std::string& lb_uuid) {
   std::vector<ConfigObject> out;
-  for (auto& fip : ctx.api.list("floating-ip"))
+  for (auto& fip :
+       ctx.names ? ctx.names->find("floating-ip", lb_uuid) : ctx.api.list("floating-ip"))
     if (fip.parent_type == "instance-ip" && fip.name() == lb_uuid) out.push_back(std::move(fip));
   return out;
 }
@@ -136,6 +137,7 @@ core::Status ensure_native_loadbalancer(const Context& ctx, const LbGraph& g, Lb
         continue;
       }
       ctx.record("native.fip", "created " + what, start);
+      if (ctx.names) ctx.names->note(*created);
       fip = *created;
     } else {
       ConfigObject o = *fip;

@@ -30,8 +30,11 @@ SvcMonitor::SvcMonitor(core::Bus& bus, controller::ConfigApi& api, SvcMonitorOpt
     : bus_(bus),
       api_(api),
       options_(std::move(options)),
+      names_(api),
       ctx_{bus, api, options_.state_dir},
-      scheduler_(options_.seed) {}
+      scheduler_(options_.seed) {
+  ctx_.names = &names_;
+}
 
 core::Status SvcMonitor::start() {
   auto semantics = parse_routing_semantics(options_.semantics);
@@ -59,16 +62,23 @@ nlohmann::json SvcMonitor::introspect() const {
 }
 
 void SvcMonitor::on_config_changed(const core::Envelope& e) {
+  names_.on_change(e.body);
   const std::string type = e.body.value("type", "");
   const std::string uuid = e.body.value("uuid", "");
   if (uuid.empty()) return;
   if (type == "virtual-router") {
+    scheduler_.vrouter_changed(uuid);
     // A vrouter appeared or changed: instances waiting for one may now be placed.
     for (const auto& lb : unscheduled_lbs_) mark_dirty(lb);
     return;
   }
   if (!relevant_type(type)) return;
-  for (const auto& lb : affected_loadbalancers(api_, type, uuid)) mark_dirty(lb);
+  const LbsOfVmi lbs_of_vmi = [this](const std::string& vmi) {
+    auto it = lbs_of_vmi_.find(vmi);
+    return it == lbs_of_vmi_.end() ? std::vector<std::string>{}
+                                   : std::vector<std::string>(it->second.begin(), it->second.end());
+  };
+  for (const auto& lb : affected_loadbalancers(api_, type, uuid, lbs_of_vmi)) mark_dirty(lb);
   auto it = lbs_of_object_.find(uuid);
   if (it != lbs_of_object_.end())
     for (const auto& lb : it->second) mark_dirty(lb);
@@ -127,16 +137,22 @@ void SvcMonitor::run_pass() {
 }
 
 void SvcMonitor::resync_now() {
+  scheduler_.forget_vrouters();
   std::set<std::string> lbs;
   for (const auto& lb : api_.list("loadbalancer")) lbs.insert(lb.uuid);
-  // Service-instances svc-monitor made (bindings lb_uuid = their name), native FIPs.
-  for (const auto& si : api_.list("service-instance")) {
+  // Service-instances svc-monitor made (bindings lb_uuid = their name), native FIPs. The
+  // lists also reload the name index (name_index.h).
+  const auto sis = api_.list("service-instance");
+  names_.load("service-instance", sis);
+  for (const auto& si : sis) {
     auto it = si.props.find("service_instance_bindings");
     if (it == si.props.end()) continue;
     for (const auto& [k, v] : key_values(*it))
       if (k == "lb_uuid" && v == si.name()) lbs.insert(v);
   }
-  for (const auto& fip : api_.list("floating-ip"))
+  const auto fips = api_.list("floating-ip");
+  names_.load("floating-ip", fips);
+  for (const auto& fip : fips)
     if (fip.parent_type == "instance-ip") lbs.insert(fip.name());
   {
     std::unique_lock lock(mu_);
@@ -166,6 +182,8 @@ void SvcMonitor::reconcile(const std::string& lb_uuid) {
   };
 
   auto graph = read_lb_graph(api_, lb_uuid);
+  set_vmis(lb_uuid,
+           graph ? graph->lb.ref_uuids("virtual-machine-interface") : std::vector<std::string>{});
   if (!graph) {
     // Deleted: remove whatever svc-monitor made for it.
     core::Status a = remove_haproxy_loadbalancer(ctx_, lb_uuid, nullptr);
@@ -251,6 +269,22 @@ void SvcMonitor::set_related(const std::string& lb_uuid, std::vector<std::string
   if (uuids.empty()) return;
   for (const auto& u : uuids) lbs_of_object_[u].insert(lb_uuid);
   objects_of_lb_[lb_uuid] = std::move(uuids);
+}
+
+void SvcMonitor::set_vmis(const std::string& lb_uuid, std::vector<std::string> vmis) {
+  auto old = vmis_of_lb_.find(lb_uuid);
+  if (old != vmis_of_lb_.end()) {
+    for (const auto& v : old->second) {
+      auto it = lbs_of_vmi_.find(v);
+      if (it == lbs_of_vmi_.end()) continue;
+      it->second.erase(lb_uuid);
+      if (it->second.empty()) lbs_of_vmi_.erase(it);
+    }
+    vmis_of_lb_.erase(old);
+  }
+  if (vmis.empty()) return;
+  for (const auto& v : vmis) lbs_of_vmi_[v].insert(lb_uuid);
+  vmis_of_lb_[lb_uuid] = std::move(vmis);
 }
 
 }  // namespace csim::svcmon

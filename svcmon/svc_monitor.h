@@ -7,9 +7,13 @@
 // Inputs (bus, module "svc-monitor"):
 //  - "config.changed." — loadbalancer, -listener, -pool, -member, instance-ip,
 //    floating-ip and virtual-machine-interface changes are mapped to the loadbalancers
-//    they affect (member -> pool -> listener -> loadbalancer; IIP/FIP -> VIP VMI -> LB;
-//    objects svc-monitor saw at the last reconcile, for deletions); virtual-router
-//    changes wake loadbalancers with unscheduled instances.
+//    they affect (member -> pool -> listener -> loadbalancer; IIP/FIP -> VIP VMI -> LB,
+//    the VMI step from each loadbalancer's refs as its last reconcile read them; objects
+//    svc-monitor saw at the last reconcile, for deletions); virtual-router changes wake
+//    loadbalancers with unscheduled instances and refresh the scheduler's vrouters;
+//    service-instance and floating-ip changes keep the name index (name_index.h).
+//    A change costs the loadbalancers it touches: no reconcile lists a whole type
+//    (svcmon/README.md, "Cost per change").
 //  - "agent.status" {node, state: up|down}: vrouter liveness for the scheduler. A node
 //    going down unschedules and reschedules the VMs on it; a node coming up schedules
 //    the VMs that were waiting.
@@ -83,10 +87,12 @@ class SvcMonitor {
   void resync_now();
   void reconcile(const std::string& lb_uuid);
   void set_related(const std::string& lb_uuid, std::vector<std::string> uuids);
+  void set_vmis(const std::string& lb_uuid, std::vector<std::string> vmis);
 
   core::Bus& bus_;
   controller::ConfigApi& api_;
   SvcMonitorOptions options_;
+  NameIndex names_;  // ctx_.names
   Context ctx_;
   VrouterScheduler scheduler_;
 
@@ -94,6 +100,11 @@ class SvcMonitor {
   bool pass_posted_ = false;
   std::map<std::string, std::set<std::string>> lbs_of_object_;  // uuid -> lb uuids
   std::map<std::string, std::vector<std::string>> objects_of_lb_;
+  // The VMI -> loadbalancer step of affected_loadbalancers(), from each loadbalancer's
+  // refs as its last reconcile read them (a loadbalancer not reconciled since it appeared
+  // or changed is dirty anyway). Saves a back-refs query over every ref to a pod's VMI.
+  std::map<std::string, std::set<std::string>> lbs_of_vmi_;  // VMI uuid -> lb uuids
+  std::map<std::string, std::vector<std::string>> vmis_of_lb_;
   std::set<std::string> unscheduled_lbs_;  // LBs with an instance waiting for a vrouter
   std::set<std::string> cleanup_pending_;  // LBs whose other-provider cleanup failed
 

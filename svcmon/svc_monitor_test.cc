@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
 #include <set>
 
 #include "controller/bootstrap.h"
@@ -42,6 +44,59 @@ json kvps(const std::vector<std::pair<std::string, std::string>>& kv) {
   for (const auto& [k, v] : kv) list.push_back({{"key", k}, {"value", v}});
   return {{"key_value_pair", list}};
 }
+
+// The real config DB behind a pass-through that counts the reads svc-monitor makes, so a
+// test can assert how much one change costs (nothing is faked: every call reaches the DB).
+class CountingApi : public controller::ConfigApi {
+ public:
+  explicit CountingApi(controller::ConfigApi& db) : db_(db) {}
+  core::Result<ConfigObject> create(ConfigObject o) override { return db_.create(std::move(o)); }
+  core::Result<ConfigObject> update(ConfigObject o) override { return db_.update(std::move(o)); }
+  core::Status remove(const std::string& type, const std::string& uuid) override {
+    return db_.remove(type, uuid);
+  }
+  core::Status ref_update(const std::string& type, const std::string& uuid,
+                          const std::string& ref_type, const std::string& ref_uuid,
+                          controller::RefOp op, json attr) override {
+    return db_.ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
+  }
+  std::optional<ConfigObject> read(const std::string& uuid) const override {
+    ++reads;
+    return db_.read(uuid);
+  }
+  std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override {
+    ++reads;
+    return db_.read_fq(type, fq);
+  }
+  std::vector<ConfigObject> list(const std::string& type,
+                                 const std::string& parent_uuid) const override {
+    ++lists;
+    return db_.list(type, parent_uuid);
+  }
+  std::vector<ConfigObject> back_refs(const std::string& uuid,
+                                      const std::string& from_type) const override {
+    ++queries;
+    auto out = db_.back_refs(uuid, from_type);
+    // The DB walks every ref to `uuid` to find those of from_type (refs are indexed by
+    // target only): count what it walks, not what it returns.
+    rows += from_type.empty() ? out.size() : db_.back_refs(uuid, "").size();
+    return out;
+  }
+  std::vector<ConfigObject> children(const std::string& uuid,
+                                     const std::string& child_type) const override {
+    ++queries;
+    auto out = db_.children(uuid, child_type);
+    rows += out.size();
+    return out;
+  }
+  void reset() { reads = lists = queries = rows = 0; }
+
+  mutable size_t reads = 0, lists = 0, queries = 0;
+  mutable size_t rows = 0;  // rows the DB goes through for back_refs / children
+
+ private:
+  controller::ConfigApi& db_;
+};
 
 // One Ingress rule as kube-manager turns it into listener + pool + member (§1.2, §1.4).
 struct Rule {
@@ -91,9 +146,9 @@ class SvcMonitorTest : public ::testing::Test {
     return r.is_ok() ? *r : ConfigObject{};
   }
 
-  void start(uint64_t seed = 1) {
-    monitor_ =
-        std::make_unique<SvcMonitor>(bus_, db_, SvcMonitorOptions{"/var/lib/contrail", seed});
+  void start(uint64_t seed = 1, controller::ConfigApi* api = nullptr) {
+    monitor_ = std::make_unique<SvcMonitor>(bus_, api ? *api : db_,
+                                            SvcMonitorOptions{"/var/lib/contrail", seed});
     ASSERT_TRUE(monitor_->start().is_ok());
     bus_.run_until_idle();
   }
@@ -168,6 +223,61 @@ class SvcMonitorTest : public ::testing::Test {
     bus_.run_until_idle();
   }
 
+  // A Service as kube-manager makes it: a native loadbalancer (uuid given) whose clusterIP
+  // is a VIP VMI + instance-ip, one TCP listener on `port` and a pool with one member per
+  // pod VMI (annotation vmi).
+  TestLb make_native_lb(const std::string& uuid, const std::vector<std::string>& pod_vmis,
+                        int port = 80) {
+    TestLb t = make_lb(uuid, "native", "");
+    ConfigObject l = make("loadbalancer-listener", {"default-domain", kProject, uuid + "-TCP"},
+                          "project", project_.uuid);
+    l.props["loadbalancer_listener_properties"] = {{"protocol", "TCP"}, {"protocol_port", port}};
+    l.refs = {ref("loadbalancer", uuid)};
+    t.listeners.push_back(must(db_.create(l)));
+    ConfigObject p = make("loadbalancer-pool", {"default-domain", kProject, uuid + "-TCP"},
+                          "project", project_.uuid);
+    p.props["loadbalancer_pool_properties"] = {{"protocol", "TCP"}};
+    p.refs = {ref("loadbalancer-listener", t.listeners.back().uuid)};
+    t.pools.push_back(must(db_.create(p)));
+    for (const auto& vmi : pod_vmis) add_native_member(t, vmi);
+    return t;
+  }
+  void add_native_member(TestLb& t, const std::string& pod_vmi) {
+    FqName fq = t.pools.back().fq_name;
+    fq.push_back("m-" + std::to_string(member_seq_++));
+    ConfigObject m = make("loadbalancer-member", fq, "loadbalancer-pool", t.pools.back().uuid);
+    m.props["loadbalancer_member_properties"] = {{"protocol_port", 8080}, {"admin_state", true}};
+    m.props["annotations"] = kvps({{"vmi", pod_vmi}});
+    t.members.push_back(must(db_.create(m)));
+  }
+  std::string pod_vmi(const std::string& name) {
+    ConfigObject p = make("virtual-machine-interface", {"default-domain", kProject, name},
+                          "project", project_.uuid);
+    p.refs = {ref("virtual-network", pod_vn_.uuid)};
+    return must(db_.create(p)).uuid;
+  }
+  // kube-manager's delete (§1.8): members, pools, listeners, the loadbalancer; once
+  // svc-monitor let go of them, the VIP's instance-ips and VMI.
+  void delete_lb(const TestLb& t, const std::vector<std::string>& extra_iips = {},
+                 const std::vector<std::string>& fips = {}) {
+    for (const auto& m : t.members) EXPECT_TRUE(db_.remove("loadbalancer-member", m.uuid).is_ok());
+    for (const auto& p : t.pools) EXPECT_TRUE(db_.remove("loadbalancer-pool", p.uuid).is_ok());
+    for (const auto& l : t.listeners)
+      EXPECT_TRUE(db_.remove("loadbalancer-listener", l.uuid).is_ok());
+    EXPECT_TRUE(db_.remove("loadbalancer", t.uuid).is_ok());
+    bus_.run_until_idle();
+    for (const auto& fip : fips) EXPECT_TRUE(db_.remove("floating-ip", fip).is_ok());
+    for (const auto& iip : extra_iips) {
+      auto s = db_.remove("instance-ip", iip);
+      EXPECT_TRUE(s.is_ok()) << s.to_string();
+    }
+    auto s = db_.remove("instance-ip", t.iip.uuid);
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+    s = db_.remove("virtual-machine-interface", t.vmi.uuid);
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+    bus_.run_until_idle();
+  }
+
   TestLb fanout() {
     TestLb t = make_lb(kLbUuid);
     add_rules(t, {{"", "/foo", "10.96.0.11", 4200}, {"", "/bar", "10.96.0.12", 8080}});
@@ -226,6 +336,7 @@ class SvcMonitorTest : public ::testing::Test {
   std::unique_ptr<SvcMonitor> monitor_;
   std::vector<json> changes_;
   ConfigObject project_, pod_vn_;
+  int member_seq_ = 0;
 };
 
 TEST_F(SvcMonitorTest, StartCreatesApplianceSetsAndTemplateOnce) {
@@ -507,6 +618,21 @@ TEST_F(SvcMonitorTest, OneLiveVrouterLeavesStandbyUnscheduledWithAReason) {
   EXPECT_EQ(host(t, 1), "node-2");
   EXPECT_FALSE(
       monitor_->introspect()["loadbalancers"][0]["instances"][1].contains("unscheduled_reason"));
+}
+
+// A compute node provisioned after svc-monitor read the vrouters (its virtual-router is
+// new) is a candidate once its agent is up.
+TEST_F(SvcMonitorTest, AVrouterProvisionedLaterIsUsed) {
+  start();
+  agent("node-1", "up");
+  TestLb t = fanout();
+  EXPECT_EQ(host(t, 0), "node-1");
+  EXPECT_EQ(host(t, 1), "");
+  ASSERT_TRUE(controller::add_virtual_router(db_, "node-9", "169.254.1.9").is_ok());
+  bus_.run_until_idle();
+  agent("node-9", "up");
+  EXPECT_EQ(host(t, 0), "node-1");
+  EXPECT_EQ(host(t, 1), "node-9");
 }
 
 TEST_F(SvcMonitorTest, NoLiveVrouterSchedulesNothing) {
@@ -807,6 +933,175 @@ TEST_F(SvcMonitorTest, VipWithoutInstanceIpHasNoServiceInstance) {
   bus_.run_until_idle();
   EXPECT_FALSE(si_of(t));
   EXPECT_FALSE(vm(t, 0));
+}
+
+// What one change costs does not grow with the number of loadbalancers: no list() of a
+// type, and the same reads and query rows whether 5 or 45 Services share the pods.
+TEST_F(SvcMonitorTest, OneServiceChangeCostsTheSameAtAnyScale) {
+  CountingApi api(db_);
+  start(1, &api);
+  std::vector<std::string> pods;
+  for (int i = 0; i < 2; ++i) pods.push_back(pod_vmi("pod-" + std::to_string(i)));
+  std::vector<TestLb> lbs;
+  auto grow = [&](int to) {
+    while (static_cast<int>(lbs.size()) < to) {
+      char uuid[40];
+      std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012zu", lbs.size());
+      lbs.push_back(make_native_lb(uuid, pods));
+      bus_.run_until_idle();
+    }
+  };
+  // Patch one Service's port, then delete another: the reads of both, at a given size.
+  auto cost = [&](int port) {
+    api.reset();
+    ConfigObject l = *db_.read(lbs[1].listeners[0].uuid);
+    l.props["loadbalancer_listener_properties"]["protocol_port"] = port;
+    must(db_.update(l));
+    bus_.run_until_idle();
+    TestLb gone = lbs.back();
+    lbs.pop_back();
+    delete_lb(gone);
+    return std::vector<size_t>{api.lists, api.reads, api.queries, api.rows};
+  };
+  grow(6);
+  const auto small = cost(81);
+  grow(46);
+  const auto large = cost(82);
+  EXPECT_EQ(small[0], 0u) << "no list() per change";
+  EXPECT_EQ(large, small) << "lists, reads, queries, rows at 5 vs 45 Services";
+  EXPECT_GT(small[1], 0u);
+  // And the work was done: the patched Service's floating-ip maps port 82.
+  auto fips = db_.children(lbs[1].iip.uuid, "floating-ip");
+  ASSERT_EQ(fips.size(), 1u);
+  EXPECT_EQ(fips[0].props["floating_ip_port_mappings"]["port_mappings"][0]["src_port"], 82);
+}
+
+size_t stats_si_creates = 0, stats_stale_deletes = 0;  // over the random sequences
+
+// Random creates, updates and deletes of native and opencontrail loadbalancers (fixed seed)
+// end where a svc-monitor started from scratch on the final config finds nothing to write
+// and reports the same loadbalancers: service-instances with their texts and placements,
+// clusterIP floating-ips, no leftovers of deleted ones.
+class RandomSequence : public SvcMonitorTest {
+ public:
+  void TestBody() override {}
+  void run(uint64_t seed, int rounds);
+};
+
+void RandomSequence::run(uint64_t seed, int rounds) {
+  start(seed);
+  std::mt19937_64 rng(seed);
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  std::vector<std::string> pods;
+  for (int i = 0; i < 4; ++i) pods.push_back(pod_vmi("pod-" + std::to_string(i)));
+  struct Lb {
+    TestLb t;
+    std::vector<std::string> detached_iips;  // instance-ips taken off the VIP VMI
+    std::vector<std::string> fips;           // user floating-ips on the VIP VMI
+  };
+  const auto pool = *db_.read_fq("floating-ip-pool", {"default-domain", "default-project",
+                                                      "__public__", "__fip_pool_public__"});
+  std::vector<Lb> lbs;
+  int seq = 0;
+  auto next_uuid = [&] {
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "10000000-0000-4000-8000-%012d", seq++);
+    return std::string(uuid);
+  };
+  auto some_pods = [&] {
+    std::vector<std::string> out;
+    for (const auto& p : pods)
+      if (pick(2)) out.push_back(p);
+    return out;
+  };
+  for (int round = 0; round < rounds; ++round) {
+    const size_t op = pick(11);
+    if (op == 0 || lbs.empty()) {
+      lbs.push_back({make_native_lb(next_uuid(), some_pods(), 80 + static_cast<int>(pick(3)))});
+    } else if (op == 1) {
+      Lb lb{make_lb(next_uuid())};
+      add_rules(lb.t, {{"", "/a", "10.96.0.11", 80}, {"", "", "10.96.0.12", 8080, true}});
+      lbs.push_back(lb);
+    } else if (op == 2) {
+      const size_t i = pick(lbs.size());
+      delete_lb(lbs[i].t, lbs[i].detached_iips, lbs[i].fips);
+      lbs.erase(lbs.begin() + static_cast<long>(i));
+    } else if (op == 3) {  // a Service's port
+      Lb& lb = lbs[pick(lbs.size())];
+      ConfigObject l = *db_.read(lb.t.listeners[0].uuid);
+      l.props["loadbalancer_listener_properties"]["protocol_port"] = 80 + static_cast<int>(pick(3));
+      must(db_.update(l));
+    } else if (op == 4) {  // a pod comes or goes
+      Lb& lb = lbs[pick(lbs.size())];
+      if (!lb.t.members.empty() && pick(2)) {
+        EXPECT_TRUE(db_.remove("loadbalancer-member", lb.t.members.back().uuid).is_ok());
+        lb.t.members.pop_back();
+      } else {
+        add_native_member(lb.t, pods[pick(pods.size())]);
+      }
+    } else if (op == 5) {  // provider switch
+      Lb& lb = lbs[pick(lbs.size())];
+      ConfigObject o = *db_.read(lb.t.uuid);
+      o.props["loadbalancer_provider"] =
+          o.props.value("loadbalancer_provider", "") == "native" ? "opencontrail" : "native";
+      must(db_.update(o));
+    } else if (op == 6) {  // the VIP's instance-ip is replaced: a new one, the old let go
+      Lb& lb = lbs[pick(lbs.size())];
+      ConfigObject iip = make("instance-ip", {"iip-" + std::to_string(seq++)});
+      iip.refs = {ref("virtual-network", pod_vn_.uuid),
+                  ref("virtual-machine-interface", lb.t.vmi.uuid)};
+      ConfigObject fresh = must(db_.create(iip));
+      bus_.run_until_idle();
+      EXPECT_TRUE(db_.ref_update("instance-ip", lb.t.iip.uuid, "virtual-machine-interface",
+                                 lb.t.vmi.uuid, controller::RefOp::kDelete)
+                      .is_ok());
+      lb.detached_iips.push_back(lb.t.iip.uuid);
+      lb.t.iip = fresh;
+    } else if (op == 7) {  // an external IP: a public floating-ip on the VIP VMI, or not
+      Lb& lb = lbs[pick(lbs.size())];
+      if (!lb.fips.empty() && pick(2)) {
+        // svc-monitor's refs from it to the instances' VMIs go with it.
+        EXPECT_TRUE(db_.remove("floating-ip", lb.fips.back()).is_ok());
+        lb.fips.pop_back();
+      } else {
+        ConfigObject fip = make("floating-ip", pool.fq_name, "floating-ip-pool", pool.uuid);
+        fip.fq_name.push_back("ext-" + std::to_string(seq++));
+        fip.refs = {ref("virtual-machine-interface", lb.t.vmi.uuid)};
+        lb.fips.push_back(must(db_.create(fip)).uuid);
+      }
+    } else {
+      agent("node-" + std::to_string(1 + pick(3)), pick(3) ? "up" : "down");
+    }
+    bus_.run_until_idle();
+  }
+  stats_si_creates += work("si.create").size();
+  stats_stale_deletes += work("native.fip.delete").size();
+  const json before = monitor_->introspect();
+  const size_t writes = changes_.size();
+
+  // A second svc-monitor, started from scratch on the same config and told the same agent
+  // states: its startup sync reconciles every loadbalancer and must find nothing to do.
+  SvcMonitor fresh(bus_, db_, SvcMonitorOptions{"/var/lib/contrail", 99});
+  ASSERT_TRUE(fresh.start().is_ok());
+  for (const auto& [node, state] : before["agents"].items())
+    bus_.publish("agent-" + node, "agent.status",
+                 {{"node", node}, {"state", state}, {"summary", node + " " + std::string(state)}});
+  bus_.run_until_idle();
+  std::string written;
+  for (size_t i = writes; i < changes_.size(); ++i) written += changes_[i].dump() + "\n";
+  EXPECT_EQ(changes_.size(), writes) << "the fresh svc-monitor wrote:\n" << written;
+  EXPECT_EQ(fresh.introspect()["loadbalancers"], before["loadbalancers"]);
+  EXPECT_EQ(before["loadbalancers"].size(), lbs.size());
+}
+
+TEST(SvcMonitorRandom, ChangesEndWhereAFreshSvcMonitorFindsNothingToDo) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    RandomSequence sequence;
+    sequence.run(seed, 40);
+  }
+  EXPECT_GT(stats_si_creates, 0u);
+  EXPECT_GT(stats_stale_deletes, 0u) << "clusterIP floating-ips were removed (stale or deleted)";
 }
 
 // The same module on the threaded bus (its own strand; introspect() from this thread).

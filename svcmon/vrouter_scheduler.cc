@@ -46,33 +46,44 @@ core::Status VrouterScheduler::place(const Context& ctx, std::vector<InstanceSta
     if (!s && first_error) first_error = s;
   };
 
-  // virtual-router objects by name (a node name is its vrouter's name).
+  refresh(ctx);
+  // virtual-router objects by name (a node name is its vrouter's name; list() order, so
+  // the last of a name wins as before).
+  std::vector<std::pair<controller::FqName, std::string>> by_fq;
+  for (const auto& [uuid, vr] : vrouters_) by_fq.emplace_back(vr.fq_name, uuid);
+  std::sort(by_fq.begin(), by_fq.end());
   std::map<std::string, std::string> vrouters;  // name -> uuid
-  for (const auto& vr : ctx.api.list("virtual-router")) vrouters[vr.name()] = vr.uuid;
+  for (const auto& [fq, uuid] : by_fq)
+    if (!fq.empty()) vrouters[fq.back()] = uuid;
 
   // 1. Current placements; drop those on a vrouter whose agent is down.
   for (auto& in : instances) {
     in.vrouter.clear();
     in.unscheduled_reason.clear();
     if (in.vm_uuid.empty()) continue;
-    auto hosts = ctx.api.back_refs(in.vm_uuid, "virtual-router");
+    std::vector<std::pair<std::string, std::string>> hosts;  // (name, uuid), by name
+    for (const auto& [uuid, vr] : vrouters_)
+      if (vr.vms.count(in.vm_uuid))
+        hosts.emplace_back(vr.fq_name.empty() ? "" : vr.fq_name.back(), uuid);
     std::sort(hosts.begin(), hosts.end(),
-              [](const auto& a, const auto& b) { return a.name() < b.name(); });
-    for (const auto& vr : hosts) {
-      const bool down = agent_state(vr.name()) == AgentState::kDown;
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [name, uuid] : hosts) {
+      const bool down = agent_state(name) == AgentState::kDown;
       if (!down && in.vrouter.empty()) {
-        in.vrouter = vr.name();
+        in.vrouter = name;
         continue;
       }
       const auto start = ctx.now();
-      core::Status s = ctx.api.ref_update("virtual-router", vr.uuid, "virtual-machine", in.vm_uuid,
+      core::Status s = ctx.api.ref_update("virtual-router", uuid, "virtual-machine", in.vm_uuid,
                                           controller::RefOp::kDelete);
       keep_error(s);
-      if (s)
+      if (s) {
+        vrouters_[uuid].vms.erase(in.vm_uuid);
         ctx.record("unschedule",
-                   "unscheduled " + in.vm_name + " from " + vr.name() +
+                   "unscheduled " + in.vm_name + " from " + name +
                        (down ? ": agent down" : ": already placed on " + in.vrouter),
                    start);
+      }
     }
   }
 
@@ -112,11 +123,43 @@ core::Status VrouterScheduler::place(const Context& ctx, std::vector<InstanceSta
       continue;
     }
     in.vrouter = node;
+    vrouters_[vrouters[node]].vms.insert(in.vm_uuid);
     last_reason_.erase(in.vm_uuid);
     ctx.record("schedule", "scheduled " + in.vm_name + " on " + node + " (" + role(in) + ")",
                start);
   }
   return first_error;
+}
+
+void VrouterScheduler::vrouter_changed(const std::string& uuid) { stale_.insert(uuid); }
+
+void VrouterScheduler::forget_vrouters() {
+  listed_ = false;
+  vrouters_.clear();
+  stale_.clear();
+}
+
+void VrouterScheduler::refresh(const Context& ctx) {
+  auto keep = [this](const controller::ConfigObject& vr) {
+    const auto vms = vr.ref_uuids("virtual-machine");
+    vrouters_[vr.uuid] = Vrouter{vr.fq_name, std::set<std::string>(vms.begin(), vms.end())};
+  };
+  if (!listed_) {
+    vrouters_.clear();
+    for (const auto& vr : ctx.api.list("virtual-router")) keep(vr);
+    listed_ = true;
+    stale_.clear();
+    return;
+  }
+  for (const auto& uuid : stale_) {
+    auto vr = ctx.api.read(uuid);
+    if (vr && vr->type == "virtual-router") {
+      keep(*vr);
+    } else {
+      vrouters_.erase(uuid);
+    }
+  }
+  stale_.clear();
 }
 
 }  // namespace csim::svcmon

@@ -15,12 +15,19 @@
 // Randomness: std::mt19937_64 seeded by the caller, candidates sorted by name, pick =
 // rng() % n, so a seed gives the same placements on every platform.
 //
+// Vrouters are read through a cache: every virtual-router refers to every VM of its node
+// (thousands of refs), so reading them on each placement made a reconcile O(VMs on the
+// nodes). The first place() lists them; later ones re-read only those that
+// vrouter_changed() named since (SvcMonitor calls it for config.changed.virtual-router),
+// and place() keeps the cache in step with its own ref changes.
+//
 // Thread: svc-monitor's strand only.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,7 +54,22 @@ class VrouterScheduler {
   // Returns the first config API error (placement of the other VM is still attempted).
   core::Status place(const Context& ctx, std::vector<InstanceStatus>& instances);
 
+  // Virtual-router `uuid` was created, changed or deleted: re-read it at the next place().
+  void vrouter_changed(const std::string& uuid);
+  // Forget every vrouter: the next place() lists them again (resync).
+  void forget_vrouters();
+
  private:
+  struct Vrouter {
+    controller::FqName fq_name;  // [default-global-system-config, <node>]
+    std::set<std::string> vms;   // its virtual-machine refs
+  };
+  // Brings the cache up to date (list at first, then the changed ones).
+  void refresh(const Context& ctx);
+
+  std::map<std::string, Vrouter> vrouters_;  // uuid -> as last read
+  std::set<std::string> stale_;              // uuids to re-read
+  bool listed_ = false;
   std::mt19937_64 rng_;
   std::map<std::string, bool> up_;                  // node -> up
   std::map<std::string, std::string> last_reason_;  // vm uuid -> last recorded reason
