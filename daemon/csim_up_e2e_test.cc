@@ -274,10 +274,14 @@ TEST_F(CsimUp, ApplyRouteAndInspect) {
     EXPECT_TRUE(std::regex_search(describe.out, std::regex(R"(/dev\.html\s+dev-webserver:80 \(10\.)")))
         << describe.out;
     // The story the modules tell (kube/event_recorder.h): kube-manager's loadbalancer with
-    // its addresses, haproxy started on both nodes.
+    // its addresses, svc-monitor's placement, haproxy started on both nodes.
     EXPECT_TRUE(std::regex_search(describe.out,
                                   std::regex("Normal\\s+LoadBalancerCreated\\s+\\S+\\s+contrail-kube-manager\\s+"
                                              "loadbalancer \\S+ created, addresses " + addresses[0] + ", " + addresses[1])))
+        << describe.out;
+    EXPECT_TRUE(std::regex_search(
+        describe.out, std::regex("Normal\\s+Scheduled\\s+\\S+\\s+svc-monitor\\s+scheduled on "
+                                 "node-\\d \\(active\\) and node-\\d \\(standby\\), service-instance ")))
         << describe.out;
     for (const char* node : {"node-1", "node-2"})
       EXPECT_TRUE(std::regex_search(describe.out, std::regex(std::string("HaproxyStarted\\s+\\S+\\s+vrouter-agent\\s+") +

@@ -1,10 +1,12 @@
 #include "svcmon/svc_monitor.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "svcmon/haproxy_driver.h"
 #include "svcmon/lb_graph.h"
 #include "svcmon/native_driver.h"
+#include "svcmon/scheduling_event.h"
 #include "svcmon/startup_objects.h"
 
 namespace csim::svcmon {
@@ -233,19 +235,23 @@ void SvcMonitor::reconcile(const std::string& lb_uuid) {
     unscheduled_lbs_.erase(lb_uuid);
   }
 
-  std::vector<std::string> previous_errors;
+  std::optional<LbStatus> previous;
   {
     std::unique_lock lock(mu_);
     auto it = status_.find(lb_uuid);
-    if (it != status_.end()) previous_errors = it->second.errors;
+    if (it != status_.end()) previous = it->second;
     if (gone) {
       status_.erase(lb_uuid);
     } else {
       status_[lb_uuid] = st;
     }
   }
-  if (st.errors != previous_errors && !st.errors.empty())
+  if (!st.errors.empty() && (!previous || st.errors != previous->errors))
     ctx_.record("reconcile.error", "lb " + lb_uuid + ": " + join_lines(st.errors), ctx_.now());
+  if (!gone && graph) {
+    if (auto event = scheduling_event(previous ? &*previous : nullptr, st))
+      bus_.publish(kModule, "kube.event", std::move(*event));
+  }
   // A deleted LB whose cleanup failed keeps its status and related objects, so later
   // events (and resync) retry it.
   if (gone) {

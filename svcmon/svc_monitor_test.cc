@@ -518,6 +518,37 @@ TEST_F(SvcMonitorTest, TwoInstancesOnTwoDifferentLiveVrouters) {
   EXPECT_EQ(intro[1]["role"], "standby");
 }
 
+// The placement is told as a Kubernetes Event on the loadbalancer's object (kube.event),
+// once per placement, not on every reconcile.
+TEST_F(SvcMonitorTest, PlacementIsPublishedAsAnEventOncePerChange) {
+  std::vector<json> events;
+  bus_.subscribe("test-events", "kube.event",
+                 [&](const core::Envelope& e) { events.push_back(e.body); });
+  start();
+  agent("node-1", "up");
+  TestLb t = fanout();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["uid"], t.uuid);
+  EXPECT_EQ(events[0]["reason"], "FailedScheduling");
+  EXPECT_EQ(events[0]["type"], "Warning");
+  EXPECT_EQ(events[0]["component"], "svc-monitor");
+
+  agent("node-2", "up");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["reason"], "Scheduled");
+  EXPECT_EQ(events[1]["message"], "scheduled on node-1 (active) and node-2 (standby), "
+                                  "service-instance " + si_of(t)->name());
+  EXPECT_EQ(events[1]["host"], "node-1");
+
+  // A change that leaves the placement alone tells nothing new.
+  ConfigObject lb = *db_.read(t.uuid);
+  lb.props["display_name"] = "default__ing";
+  must(db_.update(lb));
+  monitor_->resync();
+  bus_.run_until_idle();
+  EXPECT_EQ(events.size(), 2u);
+}
+
 TEST_F(SvcMonitorTest, ReconcileConvergesWithoutRewrites) {
   start();
   agent("node-1", "up");

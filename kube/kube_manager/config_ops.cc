@@ -122,7 +122,9 @@ bool is_detached_ingress_floating_ip(const KubeManagerOptions& o, const ConfigOb
          project[1].rfind(prefix, 0) == 0;
 }
 
-core::Status delete_virtual_interface(controller::ConfigApi& api, const std::string& vmi_uuid) {
+namespace {
+
+core::Status delete_virtual_interface_once(controller::ConfigApi& api, const std::string& vmi_uuid) {
   // vmi --> floating-ip
   for (const auto& fip : floating_ips_of(api, vmi_uuid)) {
     if (auto s = remove_if_present(api, "floating-ip", fip.uuid); !s) return s;
@@ -135,6 +137,23 @@ core::Status delete_virtual_interface(controller::ConfigApi& api, const std::str
     if (auto s = remove_if_present(api, "instance-ip", iip.uuid); !s) return s;
   }
   return remove_if_present(api, "virtual-machine-interface", vmi_uuid);
+}
+
+}  // namespace
+
+core::Status delete_virtual_interface(controller::ConfigApi& api, const std::string& vmi_uuid) {
+  // svc-monitor works at the same time on its own strand: from a graph it read just before
+  // the loadbalancer went, it may still add a native floating-ip under the instance-ip
+  // after we listed its children; the config DB then refuses the delete (kConflict). Look
+  // again, a bounded number of times: svc-monitor adds nothing more once the loadbalancer
+  // is gone. (The crash test found it: a resync's sweep left the interface.)
+  constexpr int kAttempts = 3;
+  core::Status s;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    s = delete_virtual_interface_once(api, vmi_uuid);
+    if (s.is_ok() || s.code() != core::Code::kConflict) return s;
+  }
+  return s;
 }
 
 core::Status delete_loadbalancer(Context& ctx, const std::string& lb_uuid, LbKind kind) {

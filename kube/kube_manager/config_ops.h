@@ -69,7 +69,9 @@ bool is_detached_ingress_floating_ip(const KubeManagerOptions& o,
                                      const controller::ConfigObject& fip);
 
 // ServiceLbManager._delete_virtual_interface: the VMI's floating-ips, then its
-// instance-ips (each after the floating-ips hanging off it), then the VMI.
+// instance-ips (each after the floating-ips hanging off it), then the VMI. A delete refused
+// because another module added something meanwhile (kConflict) is looked at again, up to
+// 3 times in all.
 core::Status delete_virtual_interface(controller::ConfigApi& api, const std::string& vmi_uuid);
 
 // Which teardown order delete_loadbalancer follows.

@@ -231,6 +231,7 @@ void KubeManager::resync() {
   // Orphans (§1.10 _sync_ingress_lb / _sync_service_lb / _sync_pod_vm /
   // _sync_namespace_project), at once instead of after 60 s.
   int orphans = 0;
+  std::vector<std::pair<Key, std::vector<std::string>>> failed_sweeps;
   auto sweep = [&](const std::string& type, const std::string& kind, const controller::ConfigObject& o) {
     if (!owned_by_cluster(options_, o) || o.annotation("kind") != kind) return;
     const std::string ns = o.annotation("namespace").value_or("");
@@ -243,7 +244,9 @@ void KubeManager::resync() {
       finish(Key{kind, "", ns}, {}, reconcile(Key{kind, "", ns}, {}, false));
     } else {
       Key key{kind, ns, name};
-      finish(key, {o.uuid}, reconcile(key, {o.uuid}, false));
+      core::Status st = reconcile(key, {o.uuid}, false);
+      if (!st.is_ok()) failed_sweeps.push_back({key, {o.uuid}});
+      finish(key, {o.uuid}, st);
     }
   };
   for (const auto& lb : ctx_.api.list("loadbalancer")) {
@@ -260,7 +263,9 @@ void KubeManager::resync() {
     if (!owner || uids[owner->kind].count(owner->uid)) continue;
     ++orphans;
     Key key{owner->kind, owner->ns, owner->name};
-    finish(key, {owner->uid}, reconcile(key, {owner->uid}, /*cascade=*/false));
+    core::Status st = reconcile(key, {owner->uid}, /*cascade=*/false);
+    if (!st.is_ok()) failed_sweeps.push_back({key, {owner->uid}});
+    finish(key, {owner->uid}, st);
   }
   // Ingress floating-ips on no interface (a kill inside release_floating_ip()).
   for (const auto& fip : ctx_.api.list("floating-ip")) {
@@ -280,6 +285,9 @@ void KubeManager::resync() {
   // orphans are gone.
   if (orphans > 0)
     for (const auto& key : failed) finish(key, {}, reconcile(key, {}, /*cascade=*/false));
+  // And a sweep that failed (another module wrote into what it deleted) gets one more go
+  // now, rather than waiting for the next watch event.
+  for (const auto& [key, gone] : failed_sweeps) finish(key, gone, reconcile(key, gone, false));
   cache_.disable();
   ensured_namespaces_.clear();
   ctx_.resyncing = false;

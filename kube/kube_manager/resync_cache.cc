@@ -106,6 +106,14 @@ core::Result<ConfigObject> ResyncCache::update(ConfigObject object) {
 core::Status ResyncCache::remove(const std::string& type, const std::string& uuid) {
   core::Status s = backing_.remove(type, uuid);
   if (enabled_ && (s.is_ok() || s.code() == core::Code::kNotFound)) drop(uuid);
+  if (enabled_ && s.code() == core::Code::kConflict) {
+    // Refused: something hangs off it that the cache may not know (another module wrote it
+    // since the load). Load what is there now, so that the caller's next look sees it.
+    for (auto& o : backing_.children(uuid))
+      if (cached(o.type)) put(std::move(o));
+    for (auto& o : backing_.back_refs(uuid))
+      if (cached(o.type)) put(std::move(o));
+  }
   return s;
 }
 

@@ -13,7 +13,9 @@
 //  - every write goes to the real API first; what it returns replaces the cached object
 //    (a ref_update edits the cached refs the same way), a delete drops it. Writes of other modules
 //    (svc-monitor, REST users) made while enabled are not seen: the window is one resync,
-//    and read_fresh() gives a read-modify-write the current object.
+//    and read_fresh() gives a read-modify-write the current object. A delete the config
+//    DB refuses (kConflict: children or refs) reloads the object's current children and
+//    back-refs, so that a caller that looks again sees what another module added.
 // Disabled, it holds nothing and forwards every call.
 //
 // Thread: used only on kube-manager's strand (or by start() before it subscribes), like

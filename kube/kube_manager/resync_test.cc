@@ -209,6 +209,93 @@ TEST_F(ResyncTest, VipInterfaceOfAServiceDeletedHalfwayIsDeleted) {
   expect_no_errors();
 }
 
+// The real config DB, with another writer in the window between kube-manager's reads and
+// its delete of an instance-ip: as svc-monitor's native driver, working from a graph it
+// read just before the loadbalancer went, adds its floating-ip under that instance-ip.
+class SvcMonitorRacesTheDelete : public controller::ConfigApi {
+ public:
+  explicit SvcMonitorRacesTheDelete(controller::ConfigDb& db) : db_(db) {}
+  int raced = 0;
+
+  core::Status remove(const std::string& type, const std::string& uuid) override {
+    if (type == "instance-ip" && raced == 0) {
+      ++raced;
+      auto iip = db_.read(uuid);
+      EXPECT_TRUE(iip);
+      ConfigObject fip;
+      fip.type = "floating-ip";
+      fip.fq_name = iip->fq_name;
+      fip.fq_name.push_back("lb-uuid");
+      fip.parent_type = "instance-ip";
+      fip.parent_uuid = uuid;
+      fip.props["floating_ip_address"] = iip->props["instance_ip_address"];
+      auto made = db_.create(fip);
+      EXPECT_TRUE(made.is_ok()) << made.status().to_string();
+    }
+    return db_.remove(type, uuid);
+  }
+  core::Result<ConfigObject> create(ConfigObject o) override { return db_.create(std::move(o)); }
+  core::Result<ConfigObject> update(ConfigObject o) override { return db_.update(std::move(o)); }
+  core::Status ref_update(const std::string& type, const std::string& uuid, const std::string& ref_type,
+                          const std::string& ref_uuid, controller::RefOp op, json attr) override {
+    return db_.ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
+  }
+  std::optional<ConfigObject> read(const std::string& uuid) const override { return db_.read(uuid); }
+  std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override {
+    return db_.read_fq(type, fq);
+  }
+  std::vector<ConfigObject> list(const std::string& type, const std::string& parent) const override {
+    return db_.list(type, parent);
+  }
+  std::vector<ConfigObject> back_refs(const std::string& uuid, const std::string& from) const override {
+    return db_.back_refs(uuid, from);
+  }
+  std::vector<ConfigObject> children(const std::string& uuid, const std::string& type) const override {
+    return db_.children(uuid, type);
+  }
+
+ private:
+  controller::ConfigDb& db_;
+};
+
+// The crash test's orphan: a kill between a deleted Service's loadbalancer and its VIP
+// interface; at the restart, svc-monitor's own startup pass adds a floating-ip under the
+// interface's instance-ip after kube-manager's resync loaded (and cached) what was there.
+// The delete is refused once; kube-manager looks again and everything goes.
+TEST_F(ResyncTest, VipInterfaceGoesEvenWhenAnotherModuleAddsUnderItMeanwhile) {
+  c.make_namespace("shop");
+  c.start_kube_manager();
+  json svc = c.make_service("shop", "cart", json::array({{{"port", 80}}}));
+  c.settle();
+  const std::string uid = svc["metadata"]["uid"];
+  auto lb = c.db.read(uid);
+  ASSERT_TRUE(lb);
+  const std::string vmi_uuid = lb->ref_uuids("virtual-machine-interface").at(0);
+  c.stop_kube_manager();
+  for (const auto& l : c.db.back_refs(uid, "loadbalancer-listener")) {
+    for (const auto& p : c.db.back_refs(l.uuid, "loadbalancer-pool")) {
+      ASSERT_TRUE(c.db.remove("loadbalancer-pool", p.uuid));
+    }
+    ASSERT_TRUE(c.db.remove("loadbalancer-listener", l.uuid));
+  }
+  ASSERT_TRUE(c.db.remove("loadbalancer", uid));
+  c.remove("Service", "shop", "cart");
+  c.settle();
+
+  SvcMonitorRacesTheDelete racing(c.db);
+  c.km = std::make_unique<KubeManager>(c.bus, c.store, racing);
+  ASSERT_TRUE(c.km->start().is_ok());
+  c.settle();
+  EXPECT_EQ(racing.raced, 1);
+  EXPECT_FALSE(c.db.read(vmi_uuid)) << "the VIP interface is left";
+  for (const auto& iip : c.db.list("instance-ip"))
+    EXPECT_NE(iip.props.value("instance_ip_address", ""), svc["spec"]["clusterIP"]) << "its instance-ip is left";
+  for (const auto& fip : c.db.list("floating-ip"))
+    EXPECT_NE(fip.parent_type, "instance-ip") << "the other module's floating-ip is left";
+  EXPECT_FALSE(allocated(svc["spec"]["clusterIP"]));
+  expect_no_errors();
+}
+
 TEST_F(ResyncTest, HeadlessServiceLosesAVipInterfaceLeftWithoutLoadbalancer) {
   // Runtime path (no resync): an event for a Service that wants no loadbalancer deletes
   // the interface an unfinished create left under its uid.
