@@ -8,7 +8,7 @@ namespace {
 LbStatus placed(const std::string& active, const std::string& standby) {
   LbStatus s;
   s.uuid = "6d1c5c1e-0000-4000-8000-000000000001";
-  s.service_instance_fq_name = {"default-domain", "k8s-default", "web__6d1c5c1e"};
+  s.service_instance_fq_name = {"default-domain", "k8s-default", "6d1c5c1e"};
   for (int i = 0; i < 2; ++i) {
     InstanceStatus in;
     in.index = i;
@@ -28,7 +28,7 @@ TEST(SchedulingEventTest, FirstPlacementIsToldOnTheLoadbalancersObject) {
   EXPECT_EQ((*e)["component"], "svc-monitor");
   EXPECT_EQ((*e)["host"], "node-1");
   EXPECT_EQ((*e)["message"],
-            "scheduled on node-1 (active) and node-2 (standby), service-instance web__6d1c5c1e");
+            "scheduled on node-1 (active) and node-2 (standby), service-instance 6d1c5c1e");
 }
 
 TEST(SchedulingEventTest, SamePlacementTellsNothingAgain) {
@@ -41,7 +41,7 @@ TEST(SchedulingEventTest, MovedInstanceIsToldAgain) {
   auto e = scheduling_event(&a, placed("node-3", "node-2"));
   ASSERT_TRUE(e);
   EXPECT_EQ((*e)["message"],
-            "scheduled on node-3 (active) and node-2 (standby), service-instance web__6d1c5c1e");
+            "scheduled on node-3 (active) and node-2 (standby), service-instance 6d1c5c1e");
   EXPECT_EQ((*e)["host"], "node-3");
 }
 
@@ -52,7 +52,7 @@ TEST(SchedulingEventTest, AnUnscheduledInstanceIsAWarningWithItsReason) {
   EXPECT_EQ((*e)["type"], "Warning");
   EXPECT_EQ((*e)["message"],
             "node-1 (active) and standby not scheduled (no vrouters are available), "
-            "service-instance web__6d1c5c1e");
+            "service-instance 6d1c5c1e");
 }
 
 TEST(SchedulingEventTest, NoInstancesNoEvent) {
