@@ -22,6 +22,9 @@ struct InstanceStatus {
   int local_preference = 0;
   std::string vrouter;             // node name, "" while unscheduled
   std::string unscheduled_reason;  // why it has no vrouter ("" when scheduled)
+  // This reconcile placed it, took it off a vrouter, or newly failed to place it (the
+  // scheduler's work, as opposed to a placement found already made, e.g. after a restart).
+  bool placement_changed = false;
 };
 
 // One clusterIP floating-ip of a native loadbalancer (§2.5).

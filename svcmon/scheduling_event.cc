@@ -36,6 +36,11 @@ std::optional<nlohmann::json> scheduling_event(const LbStatus* before, const LbS
   if (now.instances.empty()) return std::nullopt;
   const std::string placement = placement_text(now);
   if (before != nullptr && placement_text(*before) == placement) return std::nullopt;
+  // First sight in this run: told only when the scheduler did something, not for the
+  // placement a restart finds already made (its Event is there from the earlier run).
+  if (before == nullptr && std::none_of(now.instances.begin(), now.instances.end(),
+                                        [](const InstanceStatus& in) { return in.placement_changed; }))
+    return std::nullopt;
   const bool ok = all_scheduled(now);
   std::string message = (ok ? "scheduled on " : "") + placement;
   if (!now.service_instance_fq_name.empty())

@@ -22,8 +22,10 @@ namespace csim::svcmon {
 std::string placement_text(const LbStatus& status);
 
 // The kube.event body to publish after a reconcile that left `now`, when its placement
-// differs from `before`'s (nullptr: first reconcile of this run, always told); nullopt when
-// there is nothing to tell (same placement, no haproxy instances, e.g. a native provider).
+// differs from `before`'s (nullptr: first reconcile of this run: told when the scheduler
+// placed, moved or failed to place an instance, not for a placement a restart finds made);
+// nullopt when there is nothing to tell (same placement, no haproxy instances, e.g. a
+// native provider).
 std::optional<nlohmann::json> scheduling_event(const LbStatus* before, const LbStatus& now);
 
 }  // namespace csim::svcmon

@@ -14,6 +14,7 @@ LbStatus placed(const std::string& active, const std::string& standby) {
     in.index = i;
     in.vrouter = i == 0 ? active : standby;
     if (in.vrouter.empty()) in.unscheduled_reason = "no vrouters are available";
+    in.placement_changed = true;
     s.instances.push_back(in);
   }
   return s;
@@ -29,6 +30,14 @@ TEST(SchedulingEventTest, FirstPlacementIsToldOnTheLoadbalancersObject) {
   EXPECT_EQ((*e)["host"], "node-1");
   EXPECT_EQ((*e)["message"],
             "scheduled on node-1 (active) and node-2 (standby), service-instance 6d1c5c1e");
+}
+
+TEST(SchedulingEventTest, APlacementARestartFindsMadeIsNotToldAgain) {
+  LbStatus found = placed("node-1", "node-2");
+  for (auto& in : found.instances) in.placement_changed = false;
+  EXPECT_FALSE(scheduling_event(nullptr, found));
+  found.instances[1].placement_changed = true;  // but the standby had to move
+  EXPECT_TRUE(scheduling_event(nullptr, found));
 }
 
 TEST(SchedulingEventTest, SamePlacementTellsNothingAgain) {

@@ -547,6 +547,20 @@ TEST_F(SvcMonitorTest, PlacementIsPublishedAsAnEventOncePerChange) {
   monitor_->resync();
   bus_.run_until_idle();
   EXPECT_EQ(events.size(), 2u);
+
+  // A restarted svc-monitor finds the placement made: nothing new to tell.
+  monitor_.reset();
+  start();
+  agent("node-1", "up");
+  agent("node-2", "up");
+  EXPECT_EQ(host(t, 0), "node-1");
+  EXPECT_EQ(events.size(), 2u);
+  // Unless it has to move something.
+  agent("node-3", "up");
+  agent("node-1", "down");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2]["reason"], "Scheduled");
+  EXPECT_EQ(events[2]["host"], "node-3");
 }
 
 TEST_F(SvcMonitorTest, ReconcileConvergesWithoutRewrites) {

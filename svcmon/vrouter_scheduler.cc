@@ -60,6 +60,7 @@ core::Status VrouterScheduler::place(const Context& ctx, std::vector<InstanceSta
   for (auto& in : instances) {
     in.vrouter.clear();
     in.unscheduled_reason.clear();
+    in.placement_changed = false;
     if (in.vm_uuid.empty()) continue;
     std::vector<std::pair<std::string, std::string>> hosts;  // (name, uuid), by name
     for (const auto& [uuid, vr] : vrouters_)
@@ -79,6 +80,7 @@ core::Status VrouterScheduler::place(const Context& ctx, std::vector<InstanceSta
       keep_error(s);
       if (s) {
         vrouters_[uuid].vms.erase(in.vm_uuid);
+        in.placement_changed = true;
         ctx.record("unschedule",
                    "unscheduled " + in.vm_name + " from " + name +
                        (down ? ": agent down" : ": already placed on " + in.vrouter),
@@ -105,6 +107,7 @@ core::Status VrouterScheduler::place(const Context& ctx, std::vector<InstanceSta
                               "], excluded by anti-affinity [" + join_names(excluded) + "]";
       if (last_reason_[in.vm_uuid] != in.unscheduled_reason) {
         last_reason_[in.vm_uuid] = in.unscheduled_reason;
+        in.placement_changed = true;
         const auto start = ctx.now();
         ctx.record(
             "schedule.failed",
@@ -123,6 +126,7 @@ core::Status VrouterScheduler::place(const Context& ctx, std::vector<InstanceSta
       continue;
     }
     in.vrouter = node;
+    in.placement_changed = true;
     vrouters_[vrouters[node]].vms.insert(in.vm_uuid);
     last_reason_.erase(in.vm_uuid);
     ctx.record("schedule", "scheduled " + in.vm_name + " on " + node + " (" + role(in) + ")",
