@@ -99,6 +99,26 @@ class ResyncTest : public ::testing::Test {
     return created.is_ok() ? *created : ConfigObject{};
   }
 
+  // Service shop/cart made by a kube-manager that is then killed while deleting it: after
+  // the loadbalancer's delete (listeners and pools first), before its VIP interface's.
+  void kill_after_the_loadbalancers_delete(json* svc, std::string* vmi_uuid) {
+    c.make_namespace("shop");
+    c.start_kube_manager();
+    *svc = c.make_service("shop", "cart", json::array({{{"port", 80}}}));
+    c.settle();
+    const std::string uid = (*svc)["metadata"]["uid"];
+    auto lb = c.db.read(uid);
+    ASSERT_TRUE(lb);
+    *vmi_uuid = lb->ref_uuids("virtual-machine-interface").at(0);
+    c.stop_kube_manager();
+    for (const auto& l : c.db.back_refs(uid, "loadbalancer-listener")) {
+      for (const auto& p : c.db.back_refs(l.uuid, "loadbalancer-pool"))
+        ASSERT_TRUE(c.db.remove("loadbalancer-pool", p.uuid));
+      ASSERT_TRUE(c.db.remove("loadbalancer-listener", l.uuid));
+    }
+    ASSERT_TRUE(c.db.remove("loadbalancer", uid));
+  }
+
   bool allocated(const std::string& address) {
     for (const auto& a : c.db.allocations())
       if (a.address == address) return true;
@@ -183,22 +203,9 @@ TEST_F(ResyncTest, VipInterfaceOfAGoneServiceIsDeletedAndItsAddressReused) {
 TEST_F(ResyncTest, VipInterfaceOfAServiceDeletedHalfwayIsDeleted) {
   // The loadbalancer went, its interface not yet (vnc_service_delete's last step), in a
   // namespace that is gone too: interface, address and project all go.
-  c.make_namespace("shop");
-  c.start_kube_manager();
-  json svc = c.make_service("shop", "cart", json::array({{{"port", 80}}}));
-  c.settle();
-  const std::string uid = svc["metadata"]["uid"];
-  auto lb = c.db.read(uid);
-  ASSERT_TRUE(lb);
-  const std::string vmi_uuid = lb->ref_uuids("virtual-machine-interface").at(0);
-  c.stop_kube_manager();
-  for (const auto& l : c.db.back_refs(uid, "loadbalancer-listener")) {
-    for (const auto& p : c.db.back_refs(l.uuid, "loadbalancer-pool")) {
-      ASSERT_TRUE(c.db.remove("loadbalancer-pool", p.uuid));
-    }
-    ASSERT_TRUE(c.db.remove("loadbalancer-listener", l.uuid));
-  }
-  ASSERT_TRUE(c.db.remove("loadbalancer", uid));
+  json svc;
+  std::string vmi_uuid;
+  ASSERT_NO_FATAL_FAILURE(kill_after_the_loadbalancers_delete(&svc, &vmi_uuid));
   c.remove("Namespace", "", "shop");
   c.settle();
 
@@ -263,22 +270,9 @@ class SvcMonitorRacesTheDelete : public controller::ConfigApi {
 // interface's instance-ip after kube-manager's resync loaded (and cached) what was there.
 // The delete is refused once; kube-manager looks again and everything goes.
 TEST_F(ResyncTest, VipInterfaceGoesEvenWhenAnotherModuleAddsUnderItMeanwhile) {
-  c.make_namespace("shop");
-  c.start_kube_manager();
-  json svc = c.make_service("shop", "cart", json::array({{{"port", 80}}}));
-  c.settle();
-  const std::string uid = svc["metadata"]["uid"];
-  auto lb = c.db.read(uid);
-  ASSERT_TRUE(lb);
-  const std::string vmi_uuid = lb->ref_uuids("virtual-machine-interface").at(0);
-  c.stop_kube_manager();
-  for (const auto& l : c.db.back_refs(uid, "loadbalancer-listener")) {
-    for (const auto& p : c.db.back_refs(l.uuid, "loadbalancer-pool")) {
-      ASSERT_TRUE(c.db.remove("loadbalancer-pool", p.uuid));
-    }
-    ASSERT_TRUE(c.db.remove("loadbalancer-listener", l.uuid));
-  }
-  ASSERT_TRUE(c.db.remove("loadbalancer", uid));
+  json svc;
+  std::string vmi_uuid;
+  ASSERT_NO_FATAL_FAILURE(kill_after_the_loadbalancers_delete(&svc, &vmi_uuid));
   c.remove("Service", "shop", "cart");
   c.settle();
 
