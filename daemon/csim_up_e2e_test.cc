@@ -19,6 +19,7 @@
 
 #include "agent/http_client.h"
 #include "agent/process.h"
+#include "daemon/e2e_util.h"
 #include "daemon/state_dir.h"
 
 namespace csim::daemon {
@@ -28,55 +29,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using std::chrono::seconds;
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-  std::string all() const { return out + err; }
-};
-
-std::string tmp_root() {
-  const char* t = std::getenv("TEST_TMPDIR");
-  return t ? t : "/tmp";
-}
-
-Outcome run(const std::vector<std::string>& argv, seconds timeout = seconds(60)) {
-  agent::Command cmd;
-  cmd.argv = argv;
-  cmd.extra_env = {"HOME=" + tmp_root()};
-  Outcome r;
-  auto out = agent::run_command(cmd, "", timeout);
-  if (!out.is_ok()) {
-    r.err = out.status().message();
-    return r;
-  }
-  r.code = out->status.signal ? 128 + out->status.signal : out->status.code;
-  r.out = out->out;
-  r.err = out->err;
-  return r;
-}
-
-std::vector<std::string> split_ws(const std::string& line) {
-  std::istringstream s(line);
-  std::vector<std::string> out;
-  for (std::string w; s >> w;) out.push_back(w);
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
+using e2e::Outcome;
+using e2e::run;
+using e2e::split;
+using e2e::split_ws;
+using e2e::tmp_root;
 
 bool haproxy_running() {
   for (const auto& e : fs::directory_iterator("/proc")) {

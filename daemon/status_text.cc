@@ -3,27 +3,16 @@
 #include <cstdio>
 #include <sstream>
 
+#include "daemon/text_fields.h"
+
 namespace csim::daemon {
 namespace {
 
 using nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump();
-}
-
-int64_t num(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-
-std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
+using text::num;
+using text::pad;
+using text::str;
 
 std::string ago(int64_t ms) {
   char buf[32];
