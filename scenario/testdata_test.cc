@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "scenario/check.h"
 #include "scenario/parser.h"
 #include "semantics/route.h"
@@ -53,12 +55,12 @@ TEST(ShippedScenarios, EveryExpectationAgreesWithTheRouter) {
     ASSERT_TRUE(s.is_ok()) << s.status().message();
     const semantics::Semantics sem = *s->semantics;
     std::map<std::string, nlohmann::json> ingresses;  // by name, as last applied
-    std::set<std::string> services;                   // names present at this point
+    std::map<std::string, nlohmann::json> services;   // by name, present at this point
     for (const auto& step : s->steps) {
       for (const auto& item : step.apply)
         for (const auto& o : item.objects) {
           if (o.object.value("kind", "") == "Ingress") ingresses[o.object["metadata"].value("name", "")] = o.object;
-          if (o.object.value("kind", "") == "Service") services.insert(o.object["metadata"].value("name", ""));
+          if (o.object.value("kind", "") == "Service") services[o.object["metadata"].value("name", "")] = o.object;
         }
       for (const auto& item : step.del) {
         if (item.kind == "Ingress") ingresses.erase(item.name);
@@ -82,10 +84,18 @@ TEST(ShippedScenarios, EveryExpectationAgreesWithTheRouter) {
           ASSERT_TRUE(view.has_https) << "an HTTPS request to an Ingress without TLS";
           model = std::move(view.model);
         }
-        // A backend whose Service was deleted: kube-manager keeps its pool without a member
-        // (backend_unavailable); Contrail's rendering hides it (the request falls through),
-        // the Kubernetes rendering answers 503 for it.
-        auto missing = [&](const std::optional<semantics::BackendRef>& b) { return b && !services.count(b->service); };
+        // A backend whose Service (or the Service's port) is missing: kube-manager keeps its
+        // pool without a member (backend_unavailable); Contrail's rendering hides it (the
+        // request falls through), the Kubernetes rendering answers 503 for it.
+        auto missing = [&](const std::optional<semantics::BackendRef>& b) {
+          if (!b) return false;
+          auto svc = services.find(b->service);
+          if (svc == services.end()) return true;
+          const nlohmann::json ports = svc->second.value("spec", nlohmann::json::object()).value("ports", nlohmann::json::array());
+          return std::none_of(ports.begin(), ports.end(), [&](const nlohmann::json& p) {
+            return b->port_number ? p.value("port", -1) == *b->port_number : p.value("name", "") == b->port_name;
+          });
+        };
         if (sem == semantics::Semantics::kContrail) {
           for (auto& rule : model.rules)
             std::erase_if(rule.paths, [&](const semantics::IngressPath& p) { return missing(p.backend); });

@@ -63,7 +63,19 @@ Target resolve_target(Context& ctx, const std::string& ns, const IngressBackend&
     return t;
   }
   if (b.service_port_number) {
+    // Improvement over Contrail, which makes the member at any number: a port the Service
+    // does not have would leave haproxy waiting on a connection nothing answers (until its
+    // connect timeout, then 503). Here the backend is unavailable, as a missing named port.
     t.port = *b.service_port_number;
+    const json ports = spec.value("ports", json::array());
+    const bool found = std::any_of(ports.begin(), ports.end(), [&](const json& p) {
+      return p.is_object() && p.contains("port") && p["port"].is_number_integer() &&
+             p["port"].get<int>() == t.port;
+    });
+    if (!found) {
+      t.reason = "port " + std::to_string(t.port) + " not found in Service " + ns + "/" + b.service_name;
+      return t;
+    }
   } else {
     // Improvement over Contrail, which passes the port name through as protocol_port:
     // a named servicePort is resolved to the number of the Service port of that name.

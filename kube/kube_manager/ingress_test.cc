@@ -475,6 +475,32 @@ TEST_F(IngressTest, MembersFollowTheServices) {
   EXPECT_TRUE(writes.empty());
 }
 
+// A numbered port the Service lacks: no member (it would point at nothing), the pool kept
+// and annotated; the port's arrival brings the member.
+TEST_F(IngressTest, MissingNumberedPortIsUnavailable) {
+  service("web", json::array({{{"port", 80}}}));
+  json spec = {{"rules", json::array({{{"http", {{"paths", json::array({
+                  http_path("/web", "web", {{"number", 81}})})}}}}})}};
+  json ing = c.make_ingress("default", "numbered", spec);
+  c.settle();
+  const std::string uid = ing["metadata"]["uid"];
+  auto b = backends(uid);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b["/web"].pool.annotation(kBackendUnavailableAnnotation), "port 81 not found in Service default/web");
+  EXPECT_TRUE(b["/web"].members.empty());
+
+  json changed = c.get("Service", "default", "web");
+  changed["spec"]["ports"].push_back({{"name", "alt"}, {"port", 81}});
+  changed["spec"]["ports"][0]["name"] = "main";
+  c.update(changed);
+  c.settle();
+  auto after = backends(uid);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after["/web"].pool.uuid, b["/web"].pool.uuid);
+  EXPECT_FALSE(after["/web"].pool.annotation(kBackendUnavailableAnnotation).has_value());
+  ASSERT_EQ(after["/web"].members.size(), 1u);
+}
+
 TEST_F(IngressTest, MissingNamedPortAndHeadlessServiceAreUnavailable) {
   service("web", json::array({{{"name", "metrics"}, {"port", 9090}}}));
   c.create({{"apiVersion", "v1"}, {"kind", "Service"},
