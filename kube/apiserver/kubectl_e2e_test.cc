@@ -25,6 +25,7 @@
 #include "kube/apiserver/kubeconfig.h"
 #include "kube/apiserver/server.h"
 #include "kube/apiserver/tls_cert.h"
+#include "kube/base64.h"
 #include "kube/memory_store.h"
 
 extern char** environ;
@@ -565,10 +566,15 @@ TEST_F(KubectlTest, CreateInANamespaceAndItsErrors) {
   Outcome missing = kubectl({"create", "-f", path("solo.yaml"), "-n", "nosuchns"});
   EXPECT_EQ(missing.code, 1) << missing;
   EXPECT_NE(missing.err.find("namespaces \"nosuchns\" not found"), std::string::npos) << missing;
+  // A typed create (protobuf body) lands in the namespace asked for, like create -f.
   Outcome typed = kubectl({"create", "deployment", "x", "--image=nginx", "-n", "other"});
-  EXPECT_NE(typed.code, 0);
-  EXPECT_NE(typed.err.find("kubectl create -f"), std::string::npos) << "says what works instead\n" << typed;
-  EXPECT_TRUE(store_.list("Deployment").empty());
+  EXPECT_EQ(typed.code, 0) << typed;
+  EXPECT_NE(typed.out.find("deployment.apps/x created"), std::string::npos) << typed;
+  EXPECT_TRUE(store_.get("Deployment", "other", "x"));
+  Outcome typed_missing = kubectl({"create", "deployment", "y", "--image=nginx", "-n", "nosuchns"});
+  EXPECT_EQ(typed_missing.code, 1) << typed_missing;
+  EXPECT_NE(typed_missing.err.find("namespaces \"nosuchns\" not found"), std::string::npos) << typed_missing;
+  EXPECT_EQ(store_.list("Deployment").size(), 1u);
 }
 
 TEST_F(KubectlTest, InvalidIngressPrintsEachFieldAndStoresNothing) {
@@ -727,6 +733,134 @@ stringData:
     EXPECT_EQ(o->out.find("hunter2"), std::string::npos) << o->out;
     EXPECT_EQ(o->out.find("aHVudGVyMi1zM2NyZXQtdmFsdWU="), std::string::npos) << o->out;  // base64 of it
   }
+}
+
+// kubectl's typed `create` subcommands POST protobuf (protobuf_body.h): each is decoded,
+// validated, defaulted and stored as a JSON create would be, and `get -o json` shows it.
+TEST_F(KubectlTest, TypedCreateSubcommandsSendProtobufAndAreStored) {
+  auto cert = generate_serving_cert(CertRequest{.dns_names = {"foo.com"}});
+  ASSERT_TRUE(cert.is_ok()) << cert.status().to_string();
+  write("tls.crt", cert->cert_pem);
+  write("tls.key", cert->key_pem);
+  struct Create {
+    std::vector<std::string> args;
+    const char* printed;
+  };
+  const Create creates[] = {
+      {{"create", "secret", "generic", "s1", "--from-literal=a=b"}, "secret/s1 created"},
+      {{"create", "secret", "tls", "t1", "--cert=" + path("tls.crt"), "--key=" + path("tls.key")},
+       "secret/t1 created"},
+      {{"create", "deployment", "web", "--image=nginx", "--port=8080", "--replicas=2"},
+       "deployment.apps/web created"},
+      {{"create", "service", "clusterip", "web", "--tcp=80:8080"}, "service/web created"},
+      {{"create", "ingress", "web", "--rule=foo.com/bar*=web:80", "--class=opencontrail", "--annotation", "k=v",
+        "--default-backend=web:80", "--rule=foo.com/=web:80,tls=secret"},
+       "ingress.networking.k8s.io/web created"},
+  };
+  for (const Create& c : creates) {
+    Outcome r = kubectl(c.args);
+    ASSERT_EQ(r.code, 0) << c.printed << "\n" << r;
+    EXPECT_NE(r.out.find(c.printed), std::string::npos) << r;
+  }
+  auto get_json = [&](const std::string& resource, const std::string& name) {
+    Outcome r = kubectl({"get", resource, name, "-o", "json"});
+    EXPECT_EQ(r.code, 0) << r;
+    json parsed = json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(parsed.is_object()) << r;
+    return parsed.is_object() ? parsed : json::object();
+  };
+
+  json s1 = get_json("secret", "s1");
+  EXPECT_EQ(s1["data"], json::parse(R"({"a": "Yg=="})"));
+  EXPECT_EQ(s1["type"], "Opaque");
+  json t1 = get_json("secret", "t1");
+  EXPECT_EQ(t1["type"], "kubernetes.io/tls");
+  EXPECT_EQ(t1["data"]["tls.crt"], base64_encode(cert->cert_pem));
+  EXPECT_EQ(t1["data"]["tls.key"], base64_encode(cert->key_pem));
+
+  json deploy = get_json("deployment", "web");
+  EXPECT_EQ(deploy["spec"]["replicas"], 2);
+  EXPECT_EQ(deploy["spec"]["selector"]["matchLabels"], json::parse(R"({"app": "web"})"));
+  const json& container = deploy["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(container["name"], "nginx");
+  EXPECT_EQ(container["image"], "nginx");
+  EXPECT_EQ(container["ports"][0]["containerPort"], 8080);
+
+  json svc = get_json("service", "web");
+  EXPECT_EQ(svc["spec"]["type"], "ClusterIP");
+  EXPECT_EQ(svc["spec"]["selector"], json::parse(R"({"app": "web"})"));
+  ASSERT_EQ(svc["spec"]["ports"].size(), 1u) << svc.dump();
+  EXPECT_EQ(svc["spec"]["ports"][0]["name"], "80-8080");
+  EXPECT_EQ(svc["spec"]["ports"][0]["port"], 80);
+  EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], 8080);
+  EXPECT_EQ(svc["spec"]["ports"][0]["protocol"], "TCP");
+  EXPECT_TRUE(svc["spec"].contains("clusterIP")) << "defaults ran: " << svc.dump();
+
+  json ing = get_json("ingress", "web");
+  EXPECT_EQ(ing["metadata"]["annotations"]["k"], "v");
+  const json& spec = ing["spec"];
+  EXPECT_EQ(spec["ingressClassName"], "opencontrail");
+  EXPECT_EQ(spec["defaultBackend"], json::parse(R"({"service": {"name": "web", "port": {"number": 80}}})"));
+  EXPECT_EQ(spec["tls"], json::parse(R"([{"hosts": ["foo.com"], "secretName": "secret"}])"));
+  ASSERT_EQ(spec["rules"].size(), 1u) << ing.dump();
+  EXPECT_EQ(spec["rules"][0]["host"], "foo.com");
+  EXPECT_EQ(spec["rules"][0]["http"]["paths"], json::parse(R"([
+      {"path": "/bar", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}},
+      {"path": "/", "pathType": "Exact", "backend": {"service": {"name": "web", "port": {"number": 80}}}}])"));
+
+  // The same object again: AlreadyExists, as for JSON.
+  Outcome dup = kubectl({"create", "secret", "generic", "s1", "--from-literal=a=c"});
+  EXPECT_EQ(dup.code, 1) << dup;
+  EXPECT_NE(dup.err.find("secrets \"s1\" already exists"), std::string::npos) << dup;
+  EXPECT_EQ(get_json("secret", "s1")["data"]["a"], "Yg==");
+
+  // A bad value: kubectl prints the 422 Status naming the field; nothing is stored.
+  Outcome bad = kubectl({"create", "ingress", "bad", "--rule=foo.com/bar=web:99999"});
+  EXPECT_EQ(bad.code, 1) << bad;
+  EXPECT_NE(bad.err.find("error: failed to create ingress: Ingress.networking.k8s.io \"bad\" is invalid: "
+                         "spec.rules[0].http.paths[0].backend.service.port.number: Invalid value: 99999"),
+            std::string::npos)
+      << bad;
+  EXPECT_FALSE(store_.get("Ingress", "default", "bad"));
+  EXPECT_EQ(store_.list("Ingress").size(), 1u);
+}
+
+// The typed creates of every other installed kubectl (1.27 ... 1.33) decode too.
+TEST_F(KubectlTest, TypedCreatesOfOtherKubectlVersions) {
+  auto cert = generate_serving_cert(CertRequest{.dns_names = {"foo.com"}});
+  ASSERT_TRUE(cert.is_ok()) << cert.status().to_string();
+  write("tls.crt", cert->cert_pem);
+  write("tls.key", cert->key_pem);
+  int ran = 0;
+  for (const char* version : {"1.27", "1.30", "1.33"}) {
+    const std::string binary = std::string("/usr/lib/google-cloud-sdk/bin/kubectl.") + version;
+    if (!executable(binary)) continue;
+    ++ran;
+    const std::string ns = std::string("v") + version[0] + "-" + (version + 2);
+    const std::string cache = std::string("cache-") + version;
+    const std::vector<std::pair<std::vector<std::string>, std::string>> creates = {
+        {{"create", "namespace", ns}, "namespace/" + ns + " created"},
+        {{"create", "secret", "generic", "s1", "--from-literal=a=b", "-n", ns}, "secret/s1 created"},
+        {{"create", "secret", "tls", "t1", "--cert=" + path("tls.crt"), "--key=" + path("tls.key"), "-n", ns},
+         "secret/t1 created"},
+        {{"create", "deployment", "web", "--image=nginx", "--port=8080", "-n", ns}, "deployment.apps/web created"},
+        {{"create", "service", "clusterip", "web", "--tcp=80:8080", "-n", ns}, "service/web created"},
+        {{"create", "ingress", "web", "--rule=foo.com/bar*=web:80,tls=secret", "-n", ns},
+         "ingress.networking.k8s.io/web created"},
+    };
+    for (const auto& [args, printed] : creates) {
+      Outcome r = kubectl(args, binary, cache);
+      EXPECT_EQ(r.code, 0) << version << "\n" << r;
+      EXPECT_NE(r.out.find(printed), std::string::npos) << version << "\n" << r;
+    }
+    auto ing = store_.get("Ingress", ns, "web");
+    ASSERT_TRUE(ing) << version;
+    EXPECT_EQ((*ing)["spec"]["rules"][0]["http"]["paths"][0]["pathType"], "Prefix") << version;
+    auto deploy = store_.get("Deployment", ns, "web");
+    ASSERT_TRUE(deploy) << version;
+    EXPECT_EQ((*deploy)["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 8080);
+  }
+  if (ran == 0) GTEST_SKIP() << "no versioned kubectl is installed";
 }
 
 TEST_F(KubectlTest, OlderKubectlValidatesThroughTheProtobufOpenApi) {

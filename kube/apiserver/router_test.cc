@@ -648,15 +648,30 @@ TEST_F(RouterTest, ProtobufNamespaceFromKubectlCreateNamespace) {
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(parse(r)["metadata"]["name"], "other");
   EXPECT_TRUE(store.get("Namespace", "", "other"));
-  // A Deployment in protobuf is refused with a way out, and stores nothing.
+  // A Deployment in protobuf is decoded and validated like JSON: without a selector or a
+  // template it is a 422 that names the field, and nothing is stored.
   std::string deploy = std::string("k8s\0", 4) + field(1, field(1, "apps/v1") + field(2, "Deployment")) +
                        field(2, field(1, field(1, "x")));
   req.body = deploy;
   parse_target("/apis/apps/v1/namespaces/default/deployments", req);
+  Response invalid = router.handle(req);
+  EXPECT_EQ(invalid.status, 422) << invalid.body;
+  EXPECT_NE(invalid.body.find("spec: Required value"), std::string::npos) << invalid.body;
+  EXPECT_TRUE(store.list("Deployment").empty());
+  // A kind csim does not decode from protobuf (a Pod: kubectl run sends JSON) is refused
+  // with a way out, and stores nothing.
+  req.body = std::string("k8s\0", 4) + field(1, field(1, "v1") + field(2, "Pod")) + field(2, field(1, field(1, "p")));
+  parse_target("/api/v1/namespaces/default/pods", req);
   Response refused = router.handle(req);
   EXPECT_EQ(refused.status, 415);
   EXPECT_NE(parse(refused)["message"].get<std::string>().find("kubectl create -f"), std::string::npos);
-  EXPECT_TRUE(store.list("Deployment").empty());
+  EXPECT_TRUE(store.list("Pod").empty());
+  // Malformed bytes (a length running past the end) are a bad request, not a media type.
+  req.body = std::string("k8s\0", 4) + field(1, field(1, "v1") + field(2, "Namespace")) + std::string("\x12\x7f", 2);
+  parse_target("/api/v1/namespaces", req);
+  Response malformed = router.handle(req);
+  EXPECT_EQ(malformed.status, 400) << malformed.body;
+  EXPECT_NE(malformed.body.find("truncated"), std::string::npos) << malformed.body;
 }
 
 // ---------------- watch ----------------

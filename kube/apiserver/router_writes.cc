@@ -50,13 +50,18 @@ std::variant<json, Response> decode_object(const Request& req, const ApiResource
   json obj;
   if (is_protobuf_content_type(req.header("content-type"))) {
     auto decoded = decode_protobuf_object(req.body);
-    if (!decoded.is_ok()) return status_response(415, "UnsupportedMediaType", decoded.status().message());
+    if (!decoded.is_ok()) {
+      if (is_unsupported_protobuf(decoded.status()))
+        return status_response(415, "UnsupportedMediaType", decoded.status().message());
+      return bad_request(decoded.status().message());
+    }
     obj = std::move(*decoded);
   } else if (!is_json_content(req.header("content-type"))) {
     return status_response(415, "UnsupportedMediaType",
                            "the body of the request was in an unknown format - accepted media types "
-                           "include: application/json, application/vnd.kubernetes.protobuf (Namespace "
-                           "only)");
+                           "include: application/json, application/vnd.kubernetes.protobuf (v1 "
+                           "Namespace, Secret, Service; apps/v1 Deployment; networking.k8s.io/v1 "
+                           "Ingress)");
   } else {
     auto parsed = parse_json(req.body, "the request body");
     if (!parsed.is_ok()) return bad_request(parsed.status().message());
