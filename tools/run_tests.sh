@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 
 bazel test //... "$@"
 status=$?
+# The test logs of this configuration (not the bazel-testlogs symlink, which the last
+# Bazel command of any configuration, e.g. a `-c opt` benchmark build, re-points).
+testlogs=$(bazel info bazel-testlogs "$@" 2>/dev/null) || testlogs=bazel-testlogs
 
 passed=0
 failed=0
 while IFS= read -r target; do
-  dir="bazel-testlogs/${target#//}"
+  dir="$testlogs/${target#//}"
   dir="${dir/://}"
   xml="$dir/test.xml"
   if [ -f "$xml" ]; then
