@@ -16,8 +16,24 @@
 // Prints the phases, the ratio total / floor, and the peak RSS (getrusage ru_maxrss).
 // Run: bazel run -c opt //bench:ingress_scale [-- --ingresses N --services N --pods N
 //      --namespaces N --dir PARENT --arena-max N]
-//   --arena-max N  mallopt(M_ARENA_MAX, N) first: how much of the RSS is glibc's
-//                  per-thread arenas rather than live data
+//   --arena-max N  mallopt(M_ARENA_MAX, N) first (default 2, what the csim binary sets in
+//                  cli/main.cc; 0 = glibc's default, up to 8 arenas per core): how much of
+//                  the RSS is glibc's per-thread arenas rather than live data
+// At the end it also prints the heap in use (mallinfo2) and what each module held.
+//
+// Measured (-c opt, 2 cores shared with other builds: wall times vary by +-30%, raw
+// SQLite by up to 2x; 10 namespaces):
+//   size (Ingresses)   rendered   converged   raw SQLite   ratio   peak RSS
+//   before (glibc default arenas; pods listed per event, full-view pushes unpaced)
+//     200               13.9 s      22.3 s      1.84 s      12.1     536 MiB
+//     500               75.2 s     299.8 s      5.74 s      52.2    1344 MiB
+//     1,000  (older code, issue 5)                           69-100   1.5-3.9 GB
+//   after (M_ARENA_MAX 2; incremental scheduler / endpoints, config DB read cache,
+//   paced control-node keeping views serialized)
+//     200                5.6 s       8.3 s      1.81 s       4.6     145 MiB
+//     500               20.6-26 s   31-38 s     4.9-7.3 s    5.2-7.1  298-311 MiB
+//     1,000             62-93 s    94-139 s    10.6-12.2 s  8.9-11.4 540-588 MiB
+//   (200 with --arena-max 0: converged 7.1 s, ratio 3.9, 192 MiB.)
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -100,7 +116,7 @@ std::vector<json> objects_of(const Workload& w) {
 int main(int argc, char** argv) {
   Workload w;
   std::string parent = "/tmp";
-  int arena_max = 0;  // glibc's default: up to 8 malloc arenas per core
+  int arena_max = 2;  // as the csim binary (cli/main.cc); 0 = glibc's default
   for (int i = 1; i < argc; ++i) {
     auto next = [&](int* v) {
       if (i + 1 >= argc) die(std::string(argv[i]) + " needs a value");
@@ -128,6 +144,7 @@ int main(int argc, char** argv) {
     die("sizes out of range (ingresses, services 1..20000; pods 0..60000; namespaces 1..services)");
 
   // Before any thread starts: the bus's workers would each get an arena.
+  if (arena_max < 0) die("--arena-max must be >= 0 (0 = glibc's default)");
   if (arena_max > 0 && mallopt(M_ARENA_MAX, arena_max) != 1) die("mallopt(M_ARENA_MAX) failed");
 
   std::string tmpl = parent + "/csim-bench-ingress-XXXXXX";
@@ -173,7 +190,10 @@ int main(int argc, char** argv) {
       "(%zu kube objects); config DB in %s (%lld objects before); malloc arenas: %s\n",
       w.ingresses, kPathsPerIngress, w.services, w.pods, w.namespaces, kube_objects, dir.c_str(),
       static_cast<long long>(*base),
-      arena_max > 0 ? std::to_string(arena_max).c_str() : "glibc default");
+      arena_max > 0 ? (std::to_string(arena_max) +
+                       (arena_max == 2 ? " (M_ARENA_MAX, as the csim binary sets)" : " (M_ARENA_MAX)"))
+                          .c_str()
+                    : "glibc default (--arena-max 0)");
   std::fflush(stdout);
 
   // Waits for an idle bus, printing progress every 30 s; bounded by the deadline.
@@ -224,8 +244,32 @@ int main(int argc, char** argv) {
   if (!final_objects.is_ok()) die(final_objects.status().to_string());
   const double rss = bench::peak_rss_mib();  // before spans() copies the records
   const size_t spans = bus.spans().size(), deliveries = bus.deliveries().size();
+  // What holds the heap at the end (glibc's count of bytes in use): all of it, then
+  // without the bus's records, then without the control plane's modules.
+  auto heap_mib = [] { return static_cast<double>(mallinfo2().uordblks) / 1048576.0; };
+  const double heap_end = heap_mib();
   bus.shutdown();
+  bus.clear_records();
+  const double heap_no_records = heap_mib();
+  std::string held_by;  // what each module held, largest first
+  {
+    std::vector<std::pair<double, std::string>> held;
+    double before = heap_no_records;
+    (*cp)->destroy_modules([&](const std::string& module) {
+      const double now = heap_mib();
+      held.emplace_back(before - now, module);
+      before = now;
+    });
+    std::sort(held.rbegin(), held.rend());
+    for (const auto& [mib, module] : held) {
+      if (mib < 1) break;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s%s %.0f", held_by.empty() ? "" : ", ", module.c_str(), mib);
+      held_by += buf;
+    }
+  }
   cp->reset();
+  const double heap_no_modules = heap_mib();
 
   // The floor: the rows the run left, written with bare SQLite.
   auto rows = bench::read_config_db_rows(options.config_db_path);
@@ -252,6 +296,11 @@ int main(int argc, char** argv) {
       "  peak RSS: %.0f MiB  (goal <= 300 MB = 286 MiB: %s); bus records at the end: "
       "%zu spans, %zu deliveries\n",
       rss, rss * 1048576.0 <= 300e6 ? "met" : "NOT met", spans, deliveries);
+  std::printf(
+      "  heap in use at the end: %.0f MiB (bus records %.0f MiB, control plane modules %.0f "
+      "MiB: %s; the rest %.0f MiB)\n",
+      heap_end, heap_end - heap_no_records, heap_no_records - heap_no_modules, held_by.c_str(),
+      heap_no_modules);
   std::printf("  %s\n  converged: %s\n", summary.to_string().c_str(),
               summary.converged() && rendered >= static_cast<size_t>(w.ingresses) ? "yes" : "NO");
   std::error_code ec;

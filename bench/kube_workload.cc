@@ -154,7 +154,8 @@ std::string ControlPlaneSummary::to_string() const {
       std::to_string(rendered) + " rendered, instances " + std::to_string(instances_scheduled) +
       " scheduled / " + std::to_string(instances_unscheduled) + " unscheduled; " +
       std::to_string(native) + " native, " + std::to_string(native_with_fips) +
-      " with floating-ips; " + std::to_string(lbs_with_errors) + " with errors); control-node:";
+      " with floating-ips; " + std::to_string(lbs_with_errors) + " with errors); control-node (" + std::to_string(control_node_recomputes) +
+      " recomputes):";
   for (const auto& v : node_views) out += " [" + v + "]";
   if (nodes_without_view)
     out += " " + std::to_string(nodes_without_view) + " node(s) without a view";
@@ -194,6 +195,7 @@ ControlPlaneSummary summarize(sim::ControlPlane& cp,
       if (!lb.value("floating_ips", json::array()).empty()) ++s.native_with_fips;
     }
   }
+  s.control_node_recomputes = cp.control_node().introspect().value("recomputes", uint64_t{0});
   for (const auto& [node, underlay] : nodes) {
     const json view = cp.control_node().view_of(node);
     if (view.is_null()) {

@@ -66,6 +66,7 @@ struct ControlPlaneSummary {
   int lbs_with_errors = 0;
   std::vector<std::string> node_views;  // "node-1 v3: 1200 objects, 2400 routes"
   int nodes_without_view = 0;
+  uint64_t control_node_recomputes = 0;  // views rebuilt (each O(view)), pushed or not
   std::string first_error;  // the first error found, for the report
 
   // kube-manager idle without failures, every loadbalancer rendered (opencontrail) or

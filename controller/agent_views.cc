@@ -364,8 +364,7 @@ const typename M::mapped_type& find_or_empty(const M& m, const K& key) {
 
 struct AgentViewsIndex::State {
   struct Entry {
-    ConfigObject object;
-    json as_json;
+    ConfigObject object;  // its JSON is made when a view is (kept once, not twice)
   };
   // One live node's walk, kept by reference counts over the walk's edges, which form a
   // DAG by type (VR -> VM -> SI -> ST, VM -> VMI -> instance-ip / floating-ip / VN -> ipam):
@@ -753,10 +752,8 @@ struct AgentViewsIndex::State {
       previous = std::move(it->second.object);
     }
     if (now) {
-      json j = *now;
       Entry& e = objects[uuid];
       e.object = std::move(*now);
-      e.as_json = std::move(j);
       index(e.object, +1);
       mark_after(previous ? &*previous : nullptr, &e.object, before);
       walk_after(previous ? &*previous : nullptr, &e.object, steps);
@@ -979,7 +976,7 @@ struct AgentViewsIndex::State {
     json objs = json::array();
     objs.get_ref<json::array_t&>().reserve(w->second.reached.size());
     for (const auto& key : w->second.reached)
-      objs.push_back(objects.find(std::get<2>(key))->second.as_json);
+      objs.push_back(json(objects.find(std::get<2>(key))->second.object));
     json routes = json::array();
     for (const auto& [a, p] : best) {
       json nexthop =

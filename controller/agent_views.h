@@ -79,6 +79,8 @@ const std::set<std::string>& walked_types();
 // every route and service (docs/contracts.md). A change of the live agents, or of a node's
 // underlay address, recomputes the derived tables in full (O(n), rare); a node's walk is
 // built in full when its agent becomes live or its virtual-router appears.
+// Memory: one ConfigObject per walked object plus the indexes; a view's JSON is made from
+// the objects by view() (never kept here).
 // Not thread-safe: one owner (the control-node's strand).
 class AgentViewsIndex {
  public:

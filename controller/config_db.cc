@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <list>
 #include <map>
 #include <random>
 #include <set>
@@ -185,6 +186,13 @@ struct Planned {
 void to_json(nlohmann::json& j, const IpAllocation& a) {
   j = {{"subnet", a.subnet}, {"address", a.address}, {"owner_uuid", a.owner_uuid}};
 }
+
+// Objects the read cache keeps (config_db.h).
+constexpr size_t kReadCacheObjects = 4096;
+// back_refs() / children() answers of at most kCachedAnswer objects are cached; later
+// calls are assembled from the cache when at most kMaxMisses of their objects are missing.
+constexpr size_t kCachedAnswer = 512;
+constexpr size_t kMaxMisses = 4;
 
 // Everything below runs with ConfigDb::mu_ held.
 class ConfigDb::Impl {
@@ -1016,6 +1024,106 @@ class ConfigDb::Impl {
   // uuid -> identity of objects seen (read or written); an entry goes when its object is
   // deleted. Every write goes through this Impl, so it is never stale. Never iterated.
   std::unordered_map<std::string, Identity> identities_;
+
+ public:
+  // ---- the read cache (see config_db.h) ----
+
+  // The cached object `uuid`, or nullptr; a hit becomes the most recent entry.
+  const ConfigObject* cached(const std::string& uuid) {
+    auto it = cache_.find(uuid);
+    if (it == cache_.end()) return nullptr;
+    cache_order_.splice(cache_order_.begin(), cache_order_, it->second.order);
+    return &it->second.object;
+  }
+  const ConfigObject* cached_fq(const std::string& key) {
+    auto it = cache_by_key_.find(key);
+    return it == cache_by_key_.end() ? nullptr : cached(it->second);
+  }
+  // Keeps `o` (as a read just returned it), evicting the least recently used entry.
+  void cache(const ConfigObject& o) {
+    if (kReadCacheObjects == 0) return;
+    uncache(o.uuid);
+    cache_order_.push_front(o.uuid);
+    std::string key = cache_key(o.type, o.fq_name);
+    cache_by_key_[key] = o.uuid;
+    cache_.emplace(o.uuid, CacheEntry{o, std::move(key), cache_order_.begin()});
+    while (cache_.size() > kReadCacheObjects) uncache(cache_order_.back());
+  }
+  // Drops object `uuid` (it is being written).
+  void uncache(const std::string& uuid) {
+    auto it = cache_.find(uuid);
+    if (it == cache_.end()) return;
+    auto k = cache_by_key_.find(it->second.key);
+    if (k != cache_by_key_.end() && k->second == uuid) cache_by_key_.erase(k);
+    cache_order_.erase(it->second.order);
+    cache_.erase(it);
+  }
+  void uncache_all() {
+    cache_.clear();
+    cache_by_key_.clear();
+    cache_order_.clear();
+  }
+  // The objects whose uuids `sql` selects (parameters ?1..?n = binds; one column),
+  // assembled from the cache: hits are copied, up to kMaxMisses misses are read one by
+  // one (and cached). nullopt when more are missing (the caller runs its one query).
+  // Sorted as load() sorts. Inside a read snapshot.
+  std::optional<std::vector<ConfigObject>> assemble(const std::string& sql,
+                                                    const std::vector<std::string>& binds) {
+    if (kReadCacheObjects == 0) return std::nullopt;
+    std::vector<std::string> uuids;
+    {
+      auto q = db_->query(sql);
+      if (!q) return report(q.status()), std::nullopt;
+      for (size_t i = 0; i < binds.size(); ++i) q->bind(static_cast<int>(i + 1), binds[i]);
+      for (;;) {
+        auto row = q->step();
+        if (!row) return report(row.status()), std::nullopt;
+        if (!*row) break;
+        uuids.push_back(q->text(0));
+      }
+    }
+    size_t misses = 0;
+    for (const auto& u : uuids)
+      if (!cache_.count(u) && ++misses > kMaxMisses) return std::nullopt;
+    std::vector<ConfigObject> out;
+    out.reserve(uuids.size());
+    for (const auto& u : uuids) {
+      if (const ConfigObject* o = cached(u)) {
+        out.push_back(*o);
+        continue;
+      }
+      auto o = load_one(u);
+      if (!o) return std::nullopt;
+      cache(*o);
+      out.push_back(std::move(*o));
+    }
+    std::sort(out.begin(), out.end(), [](const ConfigObject& a, const ConfigObject& b) {
+      if (a.fq_name != b.fq_name) return a.fq_name < b.fq_name;
+      if (a.type != b.type) return a.type < b.type;
+      return a.uuid < b.uuid;
+    });
+    return out;
+  }
+
+  // Caches the objects of a query's answer unless it is large (it would push out the rest).
+  void cache_answer(const std::vector<ConfigObject>& objects) {
+    if (objects.size() > kCachedAnswer) return;
+    for (const auto& o : objects) cache(o);
+  }
+
+  static std::string cache_key(const std::string& type, const FqName& fq) {
+    return type + '\n' + json(fq).dump();
+  }
+
+ private:
+  struct CacheEntry {
+    ConfigObject object;
+    std::string key;  // cache_key(type, fq_name)
+    std::list<std::string>::iterator order;
+  };
+  std::unordered_map<std::string, CacheEntry> cache_;            // uuid -> entry; never iterated
+  std::unordered_map<std::string, std::string> cache_by_key_;    // cache_key -> uuid
+  std::list<std::string> cache_order_;                           // uuids, most recent first
 };
 
 ConfigDb::ConfigDb(core::Bus& bus, core::Clock& clock, std::string sqlite_path,
@@ -1043,18 +1151,22 @@ ConfigDb::~ConfigDb() = default;
 core::Result<ConfigObject> ConfigDb::create(ConfigObject object) {
   std::lock_guard lock(mu_);
   if (!impl_) return open_status_;
-  return impl_->create(std::move(object));
+  auto r = impl_->create(std::move(object));
+  if (r.is_ok()) impl_->uncache(r->uuid);
+  return r;
 }
 
 core::Result<ConfigObject> ConfigDb::update(ConfigObject object) {
   std::lock_guard lock(mu_);
   if (!impl_) return open_status_;
+  impl_->uncache(object.uuid);
   return impl_->update(std::move(object));
 }
 
 core::Status ConfigDb::remove(const std::string& type, const std::string& uuid) {
   std::lock_guard lock(mu_);
   if (!impl_) return open_status_;
+  impl_->uncache_all();  // rare; whatever a delete touches is read again
   return impl_->remove(type, uuid);
 }
 
@@ -1063,10 +1175,20 @@ core::Status ConfigDb::ref_update(const std::string& type, const std::string& uu
                                   RefOp op, nlohmann::json attr) {
   std::lock_guard lock(mu_);
   if (!impl_) return open_status_;
+  impl_->uncache(uuid);
   return impl_->ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
 }
 
 std::optional<ConfigObject> ConfigDb::read(const std::string& uuid) const {
+  std::lock_guard lock(mu_);
+  if (!impl_) return std::nullopt;
+  if (const ConfigObject* hit = impl_->cached(uuid)) return *hit;
+  auto o = impl_->snapshot([&] { return impl_->load_one(uuid); });
+  if (o) impl_->cache(*o);
+  return o;
+}
+
+std::optional<ConfigObject> ConfigDb::read_uncached(const std::string& uuid) const {
   std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
   return impl_->snapshot([&] { return impl_->load_one(uuid); });
@@ -1075,10 +1197,13 @@ std::optional<ConfigObject> ConfigDb::read(const std::string& uuid) const {
 std::optional<ConfigObject> ConfigDb::read_fq(const std::string& type, const FqName& fq) const {
   std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
+  const std::string key = Impl::cache_key(type, fq);
+  if (const ConfigObject* hit = impl_->cached_fq(key)) return *hit;
   auto v = impl_->snapshot([&] {
     return impl_->load("o.type = ?1 AND o.fq_name = ?2", {type, nlohmann::json(fq).dump()});
   });
   if (v.empty()) return std::nullopt;
+  impl_->cache(v.front());
   return std::move(v.front());
 }
 
@@ -1096,13 +1221,28 @@ std::vector<ConfigObject> ConfigDb::back_refs(const std::string& uuid,
                                               const std::string& from_type) const {
   std::lock_guard lock(mu_);
   if (!impl_) return {};
-  return impl_->snapshot([&] {
-    // Driven by refs_by_to: "+o.type" keeps SQLite from scanning every object of the type
+  return impl_->snapshot([&]() -> std::vector<ConfigObject> {
+    // The referrers' uuids through refs_by_to, their objects from the read cache (a
+    // virtual-router, with a ref to every VM of its node, is copied, not read back ref by
+    // ref); else one query. "+o.type" keeps SQLite from scanning every object of the type
     // through the (type, fq_name) index instead (O(objects of the type) per call).
-    if (from_type.empty())
-      return impl_->load("o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
-    return impl_->load("+o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
-                       {uuid, from_type});
+    if (from_type.empty()) {
+      if (auto hit = impl_->assemble("SELECT from_uuid FROM refs WHERE to_uuid = ?1", {uuid}))
+        return std::move(*hit);
+      auto out = impl_->load("o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
+      impl_->cache_answer(out);
+      return out;
+    }
+    if (auto hit = impl_->assemble(
+            "SELECT o.uuid FROM refs r JOIN objects o ON o.uuid = r.from_uuid "
+            "WHERE r.to_uuid = ?1 AND o.type = ?2",
+            {uuid, from_type}))
+      return std::move(*hit);
+    auto out =
+        impl_->load("+o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
+                    {uuid, from_type});
+    impl_->cache_answer(out);
+    return out;
   });
 }
 
@@ -1110,9 +1250,22 @@ std::vector<ConfigObject> ConfigDb::children(const std::string& uuid,
                                              const std::string& child_type) const {
   std::lock_guard lock(mu_);
   if (!impl_) return {};
-  return impl_->snapshot([&] {
-    if (child_type.empty()) return impl_->load("o.parent_uuid = ?1", {uuid});
-    return impl_->load("o.parent_uuid = ?1 AND o.type = ?2", {uuid, child_type});
+  return impl_->snapshot([&]() -> std::vector<ConfigObject> {
+    // The children's uuids through objects_by_parent, their objects from the read cache;
+    // else one query.
+    if (child_type.empty()) {
+      if (auto hit = impl_->assemble("SELECT uuid FROM objects WHERE parent_uuid = ?1", {uuid}))
+        return std::move(*hit);
+      auto out = impl_->load("o.parent_uuid = ?1", {uuid});
+      impl_->cache_answer(out);
+      return out;
+    }
+    if (auto hit = impl_->assemble(
+            "SELECT uuid FROM objects WHERE parent_uuid = ?1 AND type = ?2", {uuid, child_type}))
+      return std::move(*hit);
+    auto out = impl_->load("o.parent_uuid = ?1 AND o.type = ?2", {uuid, child_type});
+    impl_->cache_answer(out);
+    return out;
   });
 }
 

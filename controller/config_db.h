@@ -20,7 +20,16 @@
 // refs). The immutable part of each object seen (type, fq_name, parent) is kept in memory,
 // so validating refs and naming ref targets (`to`) costs no query; every write goes
 // through this object, so that memory is never stale (the file must not be written by
-// anyone else while it is open).
+// anyone else while it is open). read() and read_fq() also keep the last 4,096 objects
+// they returned (least recently used out): a hit costs a copy, no query. A write drops
+// the object it writes (create, update, ref_update: only that object changes; remove
+// drops them all), so a hit is what the query would return (config_db_test compares
+// them over random histories with read_uncached()). back_refs() and children() first
+// select only the uuids (through the refs_by_to / objects_by_parent indexes) and copy
+// the objects from the cache, reading at most 4 missing ones one by one; with more
+// missing they run their one query, and cache its answer when it has at most 512
+// objects. So the virtual-router of a VM (refs to every VM of its node) or a project's
+// loadbalancers cost a copy, not a read of every row and ref again.
 //
 // Beyond ConfigApi's contract:
 //  - props["id_perms"]["created"] / ["last_modified"] are kept by the DB from the clock
@@ -92,6 +101,8 @@ class ConfigDb : public ConfigApi {
 
   std::optional<ConfigObject> read(const std::string& uuid) const override;
   std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override;
+  // read() without the cache: what the file holds (tests compare it with read()).
+  std::optional<ConfigObject> read_uncached(const std::string& uuid) const;
   std::vector<ConfigObject> list(const std::string& type,
                                  const std::string& parent_uuid = "") const override;
   std::vector<ConfigObject> back_refs(const std::string& uuid,

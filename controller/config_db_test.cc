@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <random>
 #include <regex>
 #include <set>
 #include <thread>
@@ -729,6 +730,132 @@ TEST_F(ConfigDbTest, WritesReturnExactlyWhatAReadReturns) {
   EXPECT_EQ(updated_vn->refs.at(0).attr["ipam_subnets"].size(), 2u);
   EXPECT_TRUE(updated_vn->refs.at(0).attr["ipam_subnets"][1].contains("subnet_uuid"));
   same_as_read(*updated_vn);
+}
+
+// The read cache never answers differently from the file: after every step of a random
+// history of writes (creates, updates, ref adds and deletes, deletes, a uuid reused by a
+// new object) interleaved with cached reads, read() and read_fq() equal read_uncached().
+TEST_F(ConfigDbTest, CachedReadsEqualUncachedReadsOverRandomHistory) {
+  pod_network();
+  std::mt19937 rng(5);
+  std::vector<std::string> vms;   // live virtual-machines
+  std::vector<std::string> vmis;  // live virtual-machine-interfaces
+  auto check = [&](int step) {
+    std::vector<std::string> all = vms;
+    all.insert(all.end(), vmis.begin(), vmis.end());
+    all.push_back(pod_vn_.uuid);
+    for (const auto& uuid : all) {
+      auto cached = db_.read(uuid);
+      auto file = db_.read_uncached(uuid);
+      ASSERT_TRUE(file) << "step " << step;
+      ASSERT_TRUE(cached) << "step " << step;
+      EXPECT_EQ(json(*cached), json(*file)) << "step " << step << " " << uuid;
+      auto by_name = db_.read_fq(file->type, file->fq_name);
+      ASSERT_TRUE(by_name) << "step " << step;
+      EXPECT_EQ(json(*by_name), json(*file)) << "step " << step << " " << uuid;
+    }
+    // Typed back-refs (served from the cache when it holds every referrer) equal the
+    // referrers read from the file, in fq_name order.
+    for (const auto& vm : vms) {
+      std::vector<ConfigObject> want;
+      for (const auto& vmi : vmis) {
+        auto o = db_.read_uncached(vmi);
+        for (const auto& r : o->refs)
+          if (r.uuid == vm) {
+            want.push_back(*o);
+            break;
+          }
+      }
+      std::sort(want.begin(), want.end(), [](const ConfigObject& a, const ConfigObject& b) {
+        return a.fq_name < b.fq_name;
+      });
+      json got = json::array(), expected = json::array();
+      for (const auto& o : db_.back_refs(vm, "virtual-machine-interface")) got.push_back(o);
+      for (const auto& o : want) expected.push_back(o);
+      EXPECT_EQ(got, expected) << "step " << step << " back_refs of " << vm;
+    }
+    // children() and untyped back_refs() with many objects: every interface, in order.
+    json interfaces = json::array();
+    {
+      std::vector<ConfigObject> all_vmis;
+      for (const auto& vmi : vmis) all_vmis.push_back(*db_.read_uncached(vmi));
+      std::sort(all_vmis.begin(), all_vmis.end(),
+                [](const ConfigObject& a, const ConfigObject& b) { return a.fq_name < b.fq_name; });
+      for (const auto& o : all_vmis) interfaces.push_back(o);
+    }
+    json kids = json::array(), referrers = json::array();
+    for (const auto& o : db_.children(project_.uuid, "virtual-machine-interface")) kids.push_back(o);
+    for (const auto& o : db_.back_refs(pod_vn_.uuid)) referrers.push_back(o);
+    EXPECT_EQ(kids, interfaces) << "step " << step;
+    EXPECT_EQ(referrers, interfaces) << "step " << step;
+  };
+  for (int step = 0; step < 300; ++step) {
+    const int op = static_cast<int>(rng() % 8);
+    if (op <= 1 || vms.empty()) {
+      auto vm = db_.create(make("virtual-machine", {"vm-" + std::to_string(step)}));
+      ASSERT_TRUE(vm.is_ok());
+      vms.push_back(vm->uuid);
+      ConfigObject vmi = make("virtual-machine-interface",
+                              {"default-domain", "k8s-default", "vmi-" + std::to_string(step)},
+                              "project", project_.uuid);
+      vmi.refs = {ref("virtual-machine", vm->uuid), ref("virtual-network", pod_vn_.uuid)};
+      auto created = db_.create(vmi);
+      ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+      vmis.push_back(created->uuid);
+    } else if (op == 2) {
+      const std::string uuid = vmis[rng() % vmis.size()];
+      ConfigObject o = *db_.read(uuid);
+      o.props["display_name"] = "v" + std::to_string(step);
+      ASSERT_TRUE(db_.update(o).is_ok());
+    } else if (op == 3) {
+      ASSERT_TRUE(db_.ref_update("virtual-machine-interface", vmis[rng() % vmis.size()],
+                                 "virtual-machine", vms[rng() % vms.size()], RefOp::kAdd)
+                      .is_ok());
+    } else if (op == 4) {
+      ASSERT_TRUE(db_.ref_update("virtual-machine-interface", vmis[rng() % vmis.size()],
+                                 "virtual-machine", vms[rng() % vms.size()], RefOp::kDelete)
+                      .is_ok());
+    } else if (op == 5) {
+      // Delete an interface, then reuse its uuid for a virtual-machine of another name.
+      const size_t i = rng() % vmis.size();
+      const std::string uuid = vmis[i];
+      ASSERT_TRUE(db_.remove("virtual-machine-interface", uuid).is_ok());
+      vmis.erase(vmis.begin() + static_cast<long>(i));
+      if (rng() % 2) {
+        ConfigObject vm = make("virtual-machine", {"reused-" + std::to_string(step)});
+        vm.uuid = uuid;
+        ASSERT_TRUE(db_.create(vm).is_ok());
+        vms.push_back(uuid);
+      }
+    } else {
+      (void)db_.read(vms[rng() % vms.size()]);  // fills the cache
+    }
+    check(step);
+  }
+}
+
+// More objects than the cache keeps: evicted entries are read from the file again, and a
+// write to an evicted object is seen.
+TEST_F(ConfigDbTest, CacheEvictionKeepsReadsRight) {
+  std::vector<std::string> uuids;
+  for (int i = 0; i < 4300; ++i) {
+    auto vm = db_.create(make("virtual-machine", {"vm-" + std::to_string(i)}));
+    ASSERT_TRUE(vm.is_ok());
+    uuids.push_back(vm->uuid);
+  }
+  for (const auto& u : uuids) ASSERT_TRUE(db_.read(u));
+  for (int i = 0; i < 4300; i += 97) {
+    ConfigObject o = *db_.read(uuids[i]);
+    o.props["display_name"] = "changed";
+    ASSERT_TRUE(db_.update(o).is_ok());
+  }
+  for (size_t i = 0; i < uuids.size(); ++i) {
+    auto got = db_.read(uuids[i]);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(json(*got), json(*db_.read_uncached(uuids[i])));
+    EXPECT_EQ(got->props.value("display_name", "") == "changed", i % 97 == 0) << i;
+  }
+  events();
 }
 
 TEST_F(ConfigDbTest, ReadsKeepRefsInStoredOrderWhateverTheirUuids) {

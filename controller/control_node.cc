@@ -1,5 +1,6 @@
 #include "controller/control_node.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -38,17 +39,6 @@ std::string gateway_summary(uint64_t version, const json& routes) {
          r["node"].get<std::string>();
   }
   return s;
-}
-
-// Whether a view's content ({objects, routes, services, floating_ips}) is what the last
-// published body carries.
-bool same_content(const json& content, const json& body) {
-  if (!body.is_object()) return false;
-  for (const auto& [key, value] : content.items()) {
-    auto it = body.find(key);
-    if (it == body.end() || *it != value) return false;
-  }
-  return true;
 }
 
 std::string string_field(const json& body, const char* field) {
@@ -114,11 +104,17 @@ void ControlNode::schedule() {
   latest_context_ = core::current_trace_context();
   if (pending_) return;
   pending_ = true;
-  bus_.post(kModule, [this] {
+  auto task = [this] {
     pending_ = false;
     core::ScopedTraceContext context(latest_context_);
     recompute();
-  });
+  };
+  const core::Nanos now = bus_.clock().now();
+  const core::Nanos ready_at = last_end_ + kPacingFactor * (last_end_ - last_start_);
+  if (ready_at > now)
+    bus_.post_after(kModule, std::min<core::Nanos>(ready_at - now, kMaxPacing), std::move(task));
+  else
+    bus_.post(kModule, std::move(task));
 }
 
 void ControlNode::recompute() {
@@ -143,15 +139,33 @@ void ControlNode::recompute() {
   index_.set_live(live);
   const AgentViewsIndex::Update update = index_.update();
 
-  // Views that may differ, or that their agent must get again.
-  std::vector<std::pair<std::string, json>> changed_views;
+  // Views that may differ, or that their agent must get again: one at a time (built,
+  // compared, published, dropped), so at most one new view is in memory at once.
+  size_t pushes = 0;
   for (const auto& [node, underlay] : live) {
     const Agent& a = agents_.at(node);
     if (!a.resend && !update.nodes.count(node)) continue;
     json content = index_.view(node);
     ++stats.views_built;
-    if (!a.resend && same_content(content, a.view)) continue;
-    changed_views.emplace_back(node, std::move(content));
+    std::string dump = content.dump();
+    if (!a.resend && dump == a.content) continue;
+    // Versions are written on this strand only.
+    const uint64_t version = a.version + 1;
+    std::string summary = view_summary(version, content);
+    json body = std::move(content);
+    body["version"] = version;
+    body["node"] = node;
+    body["summary"] = summary;
+    {
+      std::lock_guard lock(mu_);
+      Agent& w = agents_[node];
+      w.version = version;
+      w.resend = false;
+      w.content.swap(dump);  // the previous one is freed after the lock
+      w.summary = std::move(summary);
+    }
+    bus_.publish(kModule, "xmpp." + node, std::move(body));
+    ++pushes;
   }
   const json* gateway = nullptr;
   if (update.gateway && index_.gateway_routes() != gateway_routes_)
@@ -162,43 +176,28 @@ void ControlNode::recompute() {
   stats.walks = s.walks;
   stats.walk_changes = s.walk_changes;
 
-  // The bodies, and the copies kept for view_of() (made outside the lock).
-  std::vector<std::pair<std::string, json>> publishes;
-  std::vector<json> kept;
-  for (auto& [node, content] : changed_views) {
-    const uint64_t version = agents_.at(node).version + 1;
-    const std::string summary = view_summary(version, content);
-    json body = std::move(content);
-    body["version"] = version;
-    body["node"] = node;
-    body["summary"] = summary;
-    kept.push_back(body);
-    publishes.emplace_back("xmpp." + node, std::move(body));
-  }
+  json gateway_body;
   {
     std::lock_guard lock(mu_);
     ++recomputes_;
     last_stats_ = stats;
-    for (size_t i = 0; i < changed_views.size(); ++i) {
-      Agent& a = agents_[changed_views[i].first];
-      ++a.version;
-      a.resend = false;
-      std::swap(a.view, kept[i]);  // the previous view is freed after the lock
-    }
     if (gateway) {
       gateway_routes_ = *gateway;
       ++gateway_version_;
-      publishes.emplace_back("bgp.gateway",
-                             json{{"version", gateway_version_},
-                                  {"routes", gateway_routes_},
-                                  {"summary", gateway_summary(gateway_version_, gateway_routes_)}});
+      gateway_body = json{{"version", gateway_version_},
+                          {"routes", gateway_routes_},
+                          {"summary", gateway_summary(gateway_version_, gateway_routes_)}};
     }
   }
-  bus_.record(
-      kModule, "recompute",
-      std::to_string(live.size()) + " live agents, " + plural(publishes.size(), "push", "pushes"),
-      start, bus_.clock().now());
-  for (auto& [topic, body] : publishes) bus_.publish(kModule, topic, std::move(body));
+  if (gateway) {
+    bus_.publish(kModule, "bgp.gateway", std::move(gateway_body));
+    ++pushes;
+  }
+  last_start_ = start;
+  last_end_ = bus_.clock().now();
+  bus_.record(kModule, "recompute",
+              std::to_string(live.size()) + " live agents, " + plural(pushes, "push", "pushes"),
+              start, last_end_);
 }
 
 ControlNode::RecomputeStats ControlNode::last_recompute() const {
@@ -207,9 +206,21 @@ ControlNode::RecomputeStats ControlNode::last_recompute() const {
 }
 
 json ControlNode::view_of(const std::string& node) const {
-  std::lock_guard lock(mu_);
-  auto it = agents_.find(node);
-  return it == agents_.end() ? json() : it->second.view;
+  std::string content, summary;
+  uint64_t version = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = agents_.find(node);
+    if (it == agents_.end() || it->second.content.empty()) return json();
+    content = it->second.content;
+    summary = it->second.summary;
+    version = it->second.version;
+  }
+  json body = json::parse(content);
+  body["version"] = version;
+  body["node"] = node;
+  body["summary"] = std::move(summary);
+  return body;
 }
 
 json ControlNode::introspect() const {

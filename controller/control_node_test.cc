@@ -1,5 +1,7 @@
 #include "controller/control_node.h"
 
+#include <atomic>
+
 #include <gtest/gtest.h>
 
 #include "controller/bootstrap.h"
@@ -590,6 +592,72 @@ TEST_F(ControlNodeTest, ViewsEqualTheFromScratchComputation) {
     EXPECT_EQ(got, view) << node;
   }
   EXPECT_EQ(cn_.introspect()["gateway"]["routes"], ref_views.gateway_routes);
+}
+
+// Threaded bus (the pacing runs through Bus::post_after there): a stream of changes made
+// while recomputes run ends with views equal to the from-scratch computation, in fewer
+// recomputes than changes.
+TEST(ControlNodeThreadedTest, PacedRecomputesConvergeToTheFromScratchViews) {
+  core::SystemClock& clock = core::SystemClock::instance();
+  core::Bus bus(clock, core::Bus::Mode::kThreaded, 3);
+  ConfigDb db(bus, clock, ":memory:", 9);
+  ControlNode cn(bus, db);
+  std::atomic<int> changes{0};
+  bus.subscribe("test", "config.changed.", [&](const core::Envelope&) { ++changes; });
+  cn.start();
+  ASSERT_TRUE(provision_defaults(db).is_ok());
+  std::map<std::string, std::string> vr;
+  for (const auto& [node, ip] :
+       {std::pair{"node-1", "169.254.1.1"}, std::pair{"node-2", "169.254.1.2"}}) {
+    auto r = add_virtual_router(db, node, ip);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    vr[node] = *r;
+    bus.publish("agent-" + std::string(node), "agent.status",
+                {{"node", node}, {"state", "up"}, {"underlay_ip", ip}});
+  }
+  auto make = [&](const std::string& type, FqName fq, const std::string& parent,
+                  std::vector<Ref> refs, json props) {
+    ConfigObject o;
+    o.type = type;
+    o.fq_name = std::move(fq);
+    o.parent_uuid = parent;
+    o.refs = std::move(refs);
+    o.props = std::move(props);
+    auto r = db.create(o);
+    EXPECT_TRUE(r.is_ok()) << type << ": " << r.status().to_string();
+    return r.is_ok() ? *r : ConfigObject{};
+  };
+  auto domain = *db.read_fq("domain", {"default-domain"});
+  auto project = make("project", {"default-domain", "k8s-default"}, domain.uuid, {}, json::object());
+  auto ipam = make("network-ipam", {"default-domain", "k8s-default", "k8s-pod-ipam"}, project.uuid,
+                   {}, {{"ipam_subnets", {{"subnets", json::array({subnet("10.32.0.0", 12)})}}}});
+  auto vn = make("virtual-network", {"default-domain", "k8s-default", "k8s-default-pod-network"},
+                 project.uuid, {ref("network-ipam", ipam.uuid, {{"ipam_subnets", json::array()}})},
+                 json::object());
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "pod-" + std::to_string(i);
+    auto vm = make("virtual-machine", {name + "-uid"}, "", {}, json::object());
+    auto vmi = make("virtual-machine-interface", {"default-domain", "k8s-default", name + "__vmi"},
+                    project.uuid, {ref("virtual-machine", vm.uuid), ref("virtual-network", vn.uuid)},
+                    json::object());
+    make("instance-ip", {name + "__iip"}, "",
+         {ref("virtual-network", vn.uuid), ref("virtual-machine-interface", vmi.uuid)},
+         json::object());
+    ASSERT_TRUE(db.ref_update("virtual-router", vr[i % 2 ? "node-2" : "node-1"], "virtual-machine",
+                              vm.uuid, RefOp::kAdd)
+                    .is_ok());
+  }
+  ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(30)));
+  AgentViews want = compute_agent_views(db, {{"node-1", "169.254.1.1"}, {"node-2", "169.254.1.2"}});
+  for (const auto& [node, view] : want.nodes) {
+    json got = cn.view_of(node);
+    ASSERT_TRUE(got.is_object()) << node;
+    for (const char* k : {"version", "node", "summary"}) got.erase(k);
+    EXPECT_EQ(got, view) << node;
+    EXPECT_EQ(view["routes"].size(), 40u);
+  }
+  EXPECT_LT(cn.introspect()["recomputes"].get<int>(), changes.load());
+  bus.shutdown();
 }
 
 }  // namespace

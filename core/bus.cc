@@ -66,6 +66,7 @@ class Bus::Impl {
   Impl(Clock& clock, Mode mode, int threads) : clock_(clock), mode_(mode) {
     if (mode_ == Mode::kThreaded) {
       for (int i = 0; i < threads; ++i) pool_.emplace_back([this] { worker(); });
+      timer_thread_ = std::thread([this] { timer_loop(); });
     }
   }
 
@@ -77,8 +78,10 @@ class Bus::Impl {
       stopping_ = true;
     }
     work_cv_.notify_all();
+    timer_cv_.notify_all();
     for (auto& t : pool_)
       if (t.joinable()) t.join();
+    if (timer_thread_.joinable()) timer_thread_.join();
   }
 
   void shutdown(Nanos drain_timeout) {
@@ -94,6 +97,8 @@ class Bus::Impl {
       ready_.clear();
       pending_ -= static_cast<int>(fifo_.size());
       fifo_.clear();
+      pending_ -= static_cast<int>(timers_.size());
+      timers_.clear();
     }
     stop_pool();
   }
@@ -105,6 +110,44 @@ class Bus::Impl {
     std::unique_lock lock(mu_);
     if (shut_down_) return;
     ++pending_;
+    enqueue_locked(module, std::move(fn));
+  }
+
+  // Queues fn to run on module's strand once `at` has passed (kThreaded). Counts as
+  // pending from now. Caller must not hold mu_.
+  void enqueue_at(const std::string& module, std::chrono::steady_clock::time_point at,
+                  std::function<void()> fn) {
+    {
+      std::unique_lock lock(mu_);
+      if (shut_down_) return;
+      ++pending_;
+      timers_.emplace(at, std::make_pair(module, std::move(fn)));
+    }
+    timer_cv_.notify_all();
+  }
+
+  // Moves due timers to their strands (their pending_ count was taken when they were set).
+  void timer_loop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      if (timers_.empty()) {
+        timer_cv_.wait(lock);
+        continue;
+      }
+      auto first = timers_.begin();
+      const auto due = first->first;  // a copy: the entry may go while we wait
+      if (due > std::chrono::steady_clock::now()) {
+        timer_cv_.wait_until(lock, due);
+        continue;
+      }
+      auto [module, fn] = std::move(first->second);
+      timers_.erase(first);
+      if (!shut_down_) enqueue_locked(module, std::move(fn));
+    }
+  }
+
+  // With mu_ held and pending_ already counted.
+  void enqueue_locked(const std::string& module, std::function<void()> fn) {
     if (mode_ == Mode::kDeterministic) {
       fifo_.push_back(std::move(fn));
       return;
@@ -195,7 +238,8 @@ class Bus::Impl {
     if (i < deliveries_.size()) f(deliveries_[i]);
   }
 
-  uint64_t publish(const std::string& module, const std::string& topic, nlohmann::json body) {
+  std::shared_ptr<const Envelope> publish(const std::string& module, const std::string& topic,
+                                          nlohmann::json body) {
     TraceContext parent = tl_context;
     const uint64_t span = next_id();
     const uint64_t trace = parent.trace_id ? parent.trace_id : span;
@@ -234,7 +278,7 @@ class Bus::Impl {
         update_delivery(index, [&](DeliveryRecord& d) { d.finished = clock_.now(); });
       });
     }
-    return span;
+    return envelope;
   }
 
   Clock& clock_;
@@ -250,6 +294,11 @@ class Bus::Impl {
   bool stopping_ = false;
   bool shut_down_ = false;
   std::vector<std::thread> pool_;
+  std::condition_variable timer_cv_;
+  std::multimap<std::chrono::steady_clock::time_point,
+                std::pair<std::string, std::function<void()>>>
+      timers_;  // kThreaded: post_after() work waiting for its time
+  std::thread timer_thread_;
   std::atomic<uint64_t> next_id_{1};
 
   mutable std::mutex records_mu_;
@@ -275,7 +324,7 @@ void Bus::subscribe(const std::string& module, const std::string& topic, Handler
 }
 
 uint64_t Bus::publish(const std::string& module, const std::string& topic, nlohmann::json body) {
-  return impl_->publish(module, topic, std::move(body));
+  return impl_->publish(module, topic, std::move(body))->span_id;
 }
 
 void Bus::post(const std::string& module, std::function<void()> fn) {
@@ -284,6 +333,22 @@ void Bus::post(const std::string& module, std::function<void()> fn) {
     ContextSwap swap(ctx);
     fn();
   });
+}
+
+void Bus::post_after(const std::string& module, Nanos delay, std::function<void()> fn) {
+  TraceContext ctx = tl_context;
+  auto task = [ctx, fn = std::move(fn)] {
+    ContextSwap swap(ctx);
+    fn();
+  };
+  if (impl_->mode_ == Mode::kDeterministic || delay <= Nanos(0)) {
+    impl_->enqueue(module, std::move(task));
+    return;
+  }
+  impl_->enqueue_at(module,
+                    std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay),
+                    std::move(task));
 }
 
 uint64_t Bus::record(const std::string& module, const std::string& name, const std::string& summary,

@@ -112,6 +112,13 @@ class Bus {
   // module uses this to finish work later without blocking its caller).
   void post(const std::string& module, std::function<void()> fn);
 
+  // post(), no sooner than `delay` from now (kThreaded: a timer thread moves `fn` to the
+  // strand when the delay has passed, measured on the steady clock). kDeterministic: as
+  // post(), at once (tests see the same order, and no time passes there). Queued work from
+  // the call on: run_until_idle() waits for it; shutdown() drops it if it is still waiting.
+  // A module uses it to pace expensive coalesced work (the control-node's recompute).
+  void post_after(const std::string& module, Nanos delay, std::function<void()> fn);
+
   // Records a finished piece of work as a child of the current context and returns its id.
   uint64_t record(const std::string& module, const std::string& name, const std::string& summary,
                   Nanos start, Nanos end);

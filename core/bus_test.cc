@@ -1,6 +1,7 @@
 #include "core/bus.h"
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -146,6 +147,48 @@ TEST(BusTest, ShutdownDeliversWhatWasQueuedThenNothing) {
   EXPECT_TRUE(bus.run_until_idle(std::chrono::milliseconds(100)));
   EXPECT_EQ(count.load(), 10);
   bus.shutdown();  // idempotent
+}
+
+TEST(BusTest, PostAfterWaitsItsDelayAndCountsAsQueuedWork) {
+  Bus bus(SystemClock::instance(), Bus::Mode::kThreaded, 2);
+  std::mutex mu;
+  std::vector<std::string> order;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration late_at{};
+  bus.post_after("m", std::chrono::milliseconds(60), [&] {
+    std::lock_guard lock(mu);
+    order.push_back("late");
+    late_at = std::chrono::steady_clock::now() - t0;
+  });
+  bus.post_after("m", std::chrono::milliseconds(20), [&] {
+    std::lock_guard lock(mu);
+    order.push_back("soon");
+  });
+  bus.post_after("m", Nanos(0), [&] {
+    std::lock_guard lock(mu);
+    order.push_back("now");
+  });
+  ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(5))) << "idle only after the delayed work";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<std::string>{"now", "soon", "late"}));
+  EXPECT_GE(late_at, std::chrono::milliseconds(60));
+}
+
+TEST(BusTest, PostAfterIsImmediateInDeterministicModeAndDroppedByShutdown) {
+  SimulatedClock clock;
+  Bus det(clock, Bus::Mode::kDeterministic);
+  int ran = 0;
+  det.post_after("m", std::chrono::seconds(30), [&] { ++ran; });
+  ASSERT_TRUE(det.run_until_idle());
+  EXPECT_EQ(ran, 1);
+
+  Bus bus(SystemClock::instance(), Bus::Mode::kThreaded, 2);
+  std::atomic<int> count{0};
+  bus.post_after("m", std::chrono::hours(1), [&] { ++count; });
+  EXPECT_FALSE(bus.run_until_idle(std::chrono::milliseconds(50))) << "still waiting";
+  bus.shutdown(std::chrono::milliseconds(10));
+  EXPECT_TRUE(bus.run_until_idle(std::chrono::milliseconds(10))) << "dropped";
+  EXPECT_EQ(count.load(), 0);
 }
 
 }  // namespace

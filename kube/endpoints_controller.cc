@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "kube/object_util.h"
@@ -57,6 +58,28 @@ std::optional<int64_t> resolve_target_port(const json& service_port, const json&
   return std::nullopt;
 }
 
+// Whether an Endpoints object names pod `name` (of its namespace) in its addresses.
+bool endpoints_list_pod(const json& endpoints, const std::string& name) {
+  auto subsets = endpoints.find("subsets");
+  if (subsets == endpoints.end() || !subsets->is_array()) return false;
+  for (const json& subset : *subsets) {
+    if (!subset.is_object()) continue;
+    for (const char* field : {"addresses", "notReadyAddresses"}) {
+      auto list = subset.find(field);
+      if (list == subset.end() || !list->is_array()) continue;
+      for (const json& address : *list) {
+        if (!address.is_object()) continue;
+        auto ref = address.find("targetRef");
+        if (ref == address.end() || !ref->is_object()) continue;
+        auto n = ref->find("name");
+        if (n != ref->end() && n->is_string() && n->get_ref<const std::string&>() == name)
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 EndpointsController::EndpointsController(core::Bus& bus, ObjectStore& store)
@@ -76,8 +99,30 @@ void EndpointsController::on_event(const core::Envelope& e) {
   if (kind == "Service" || kind == "Endpoints") {
     report(reconcile(ns, name));
   } else if (kind == "Pod") {
-    for (const json& svc : store_.list("Service", ns)) report(reconcile(ns, meta_string(svc, "name")));
+    for (const std::string& service : services_for_pod(object)) report(reconcile(ns, service));
   }
+}
+
+std::vector<std::string> EndpointsController::services_for_pod(const json& pod) const {
+  const std::string ns = meta_string(pod, "namespace");
+  const std::string name = meta_string(pod, "name");
+  const json& meta = pod.value("metadata", json::object());
+  const json labels = meta.is_object() ? meta.value("labels", json()) : json();
+  std::set<std::string> out;
+  // Services that select the pod now: it may join (or change in) their Endpoints.
+  for (const json& svc : store_.list_if("Service", ns, [&](const json& s) {
+         auto spec = s.find("spec");
+         if (spec == s.end() || !spec->is_object()) return false;
+         auto selector = spec->find("selector");
+         return selector != spec->end() && selector_matches_labels(*selector, labels);
+       }))
+    out.insert(meta_string(svc, "name"));
+  // Endpoints that list the pod: it may have to leave them (labels changed, pod deleted).
+  for (const json& ep : store_.list_if("Endpoints", ns, [&](const json& e) {
+         return endpoints_list_pod(e, name);
+       }))
+    out.insert(meta_string(ep, "name"));
+  return {out.begin(), out.end()};
 }
 
 void EndpointsController::report(const core::Status& status) {
@@ -190,7 +235,13 @@ core::Status EndpointsController::reconcile(const std::string& ns, const std::st
     if (!selector.is_object() || selector.empty() ||
         (spec.is_object() && spec.value("type", json()) == "ExternalName"))
       return core::Status::ok();  // not ours: the Service's owner manages its Endpoints
-    json desired = desired_endpoints(*service, store_.list("Pod", ns));
+    // Only the pods the selector matches (desired_endpoints() filters the same way).
+    json desired = desired_endpoints(*service, store_.list_if("Pod", ns, [&](const json& pod) {
+      auto meta = pod.find("metadata");
+      if (meta == pod.end() || !meta->is_object()) return false;
+      auto labels = meta->find("labels");
+      return labels != meta->end() && selector_matches_labels(selector, *labels);
+    }));
     if (!existing) {
       auto r = store_.create(desired);
       if (r.is_ok()) return core::Status::ok();

@@ -19,8 +19,14 @@
 // deleted, its Endpoints are deleted.
 //
 // Level-based: every kube.watch.service / kube.watch.pod / kube.watch.endpoints event
-// reconciles the Services it can affect from the store's current state (a pod event: every
-// Service of the pod's namespace). Runs on its own bus strand, module "endpoints-controller".
+// reconciles the Services it can affect from the store's current state. A pod event
+// affects the Services of the pod's namespace whose selector matches the pod's labels
+// now, and those whose Endpoints list the pod now (it may have to leave them); no other
+// Service's Endpoints can depend on the pod. A reconcile reads the Service, its
+// Endpoints and only the pods its selector matches (ObjectStore::list_if).
+// Cost per pod event: a scan of the namespace's Services and Endpoints inside the store
+// (no copies) plus O(matching pods) per affected Service; never O(Services x pods).
+// Runs on its own bus strand, module "endpoints-controller".
 #pragma once
 
 #include <string>
@@ -57,6 +63,8 @@ class EndpointsController {
 
  private:
   void on_event(const core::Envelope& e);
+  // The Services a pod event can affect (see the header), by name.
+  std::vector<std::string> services_for_pod(const nlohmann::json& pod) const;
   void report(const core::Status& status);
 
   core::Bus& bus_;

@@ -1,5 +1,7 @@
 #include "kube/endpoints_controller.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "kube/memory_store.h"
@@ -168,6 +170,71 @@ TEST(EndpointsControllerStartTest, ResyncOnStartCoversExistingObjects) {
   bus.run_until_idle();
   EXPECT_TRUE(store.get("Endpoints", "default", "web"));
   EXPECT_FALSE(store.get("Endpoints", "default", "gone")) << "its Service does not exist";
+}
+
+// The incremental path (a pod event reconciles only the Services that select the pod or
+// whose Endpoints list it) leaves every Service's Endpoints equal to the from-scratch
+// answer (desired_endpoints over every pod of the namespace) after each step of a random
+// history: pods created, relabelled, made (un)ready, deleted; Services created, changed,
+// deleted.
+TEST_F(EndpointsControllerTest, IncrementalEqualsFromScratchOverRandomHistory) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> apps = {"a", "b", "c"};
+  auto service = [&](const std::string& name, const std::string& app) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "Service"},
+                {"metadata", {{"name", name}, {"namespace", "default"}}},
+                {"spec", {{"selector", {{"app", app}}}, {"ports", {{{"port", 80}}}}}}};
+  };
+  for (int step = 0; step < 400; ++step) {
+    const int op = static_cast<int>(rng() % 12);
+    const std::string pod_name = "p" + std::to_string(rng() % 25);
+    const std::string app = apps[rng() % apps.size()];
+    if (op <= 2) {
+      (void)store_.create({{"apiVersion", "v1"},
+                           {"kind", "Pod"},
+                           {"metadata", {{"name", pod_name}, {"namespace", "default"},
+                                         {"labels", {{"app", app}}}}},
+                           {"spec", {{"nodeName", "node-1"},
+                                     {"containers", {{{"name", "web"}, {"image", "echo"}}}}}}});
+    } else if (op <= 4) {
+      if (auto p = store_.get("Pod", "default", pod_name)) {
+        (*p)["metadata"]["labels"] = {{"app", app}};
+        ASSERT_TRUE(store_.update(*p).is_ok());
+      }
+    } else if (op <= 7) {
+      const bool ready = rng() % 2 == 0;
+      (void)store_.update_status(
+          "Pod", "default", pod_name,
+          {{"phase", "Running"},
+           {"podIP", "10.47.0." + std::to_string(1 + rng() % 200)},
+           {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}}});
+    } else if (op == 8) {
+      (void)store_.remove("Pod", "default", pod_name);
+    } else if (op <= 10) {
+      const std::string name = "s" + std::to_string(rng() % 4);
+      if (auto svc = store_.get("Service", "default", name)) {
+        (*svc)["spec"]["selector"] = {{"app", app}};
+        ASSERT_TRUE(store_.update(*svc).is_ok());
+      } else {
+        ASSERT_TRUE(store_.create(service(name, app)).is_ok());
+      }
+    } else {
+      (void)store_.remove("Service", "default", "s" + std::to_string(rng() % 4));
+    }
+    bus_.run_until_idle();
+    const std::vector<json> pods = store_.list("Pod", "default");
+    for (const json& svc : store_.list("Service", "default")) {
+      const std::string name = svc["metadata"]["name"];
+      auto ep = store_.get("Endpoints", "default", name);
+      ASSERT_TRUE(ep) << "step " << step << " service " << name;
+      EXPECT_EQ((*ep)["subsets"], EndpointsController::desired_endpoints(svc, pods)["subsets"])
+          << "step " << step << " service " << name;
+    }
+    for (const json& ep : store_.list("Endpoints", "default"))
+      EXPECT_TRUE(store_.get("Service", "default", ep["metadata"]["name"].get<std::string>()))
+          << "step " << step << ": Endpoints without a Service";
+  }
 }
 
 }  // namespace

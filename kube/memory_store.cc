@@ -395,6 +395,19 @@ std::vector<json> MemoryObjectStore::list(const std::string& kind, const std::st
   return out;
 }
 
+std::vector<json> MemoryObjectStore::list_if(
+    const std::string& kind, const std::string& ns,
+    const std::function<bool(const json&)>& keep) const {
+  std::lock_guard lock(mu_);
+  std::vector<json> out;
+  for (auto it = objects_.lower_bound(Key{kind, ns, ""});
+       it != objects_.end() && std::get<0>(it->first) == kind; ++it) {
+    if (!ns.empty() && std::get<1>(it->first) != ns) break;
+    if (keep(it->second)) out.push_back(it->second);
+  }
+  return out;
+}
+
 uint64_t MemoryObjectStore::resource_version() const {
   std::lock_guard lock(mu_);
   return rv_;

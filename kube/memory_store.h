@@ -75,6 +75,10 @@ class MemoryObjectStore : public ObjectStore {
                                     const std::string& name) const override;
   std::vector<nlohmann::json> list(const std::string& kind,
                                    const std::string& ns = "") const override;
+  // Filters under the lock: copies only the kept objects.
+  std::vector<nlohmann::json> list_if(
+      const std::string& kind, const std::string& ns,
+      const std::function<bool(const nlohmann::json&)>& keep) const override;
   uint64_t resource_version() const override;
 
   // Loads objects as they were persisted (uid, resourceVersion, ... kept), without

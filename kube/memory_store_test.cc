@@ -242,6 +242,26 @@ TEST_F(MemoryStoreTest, ListIsOrderedByNamespaceThenName) {
   EXPECT_EQ(store_.list("Namespace").size(), 3u);
 }
 
+TEST_F(MemoryStoreTest, ListIfEqualsListFiltered) {
+  ASSERT_TRUE(store_.create(ns_obj("b")).is_ok());
+  ASSERT_TRUE(store_.create(ns_obj("a")).is_ok());
+  for (const char* ns : {"a", "b", "default"})
+    for (const char* name : {"p1", "x2", "p3", "x4"}) ASSERT_TRUE(store_.create(pod(ns, name)).is_ok());
+  auto starts_with_p = [](const json& o) {
+    return o["metadata"]["name"].get<std::string>().rfind("p", 0) == 0;
+  };
+  for (const std::string ns : {"", "a", "b", "default", "none"}) {
+    std::vector<json> expected;
+    for (const json& o : store_.list("Pod", ns))
+      if (starts_with_p(o)) expected.push_back(o);
+    EXPECT_EQ(store_.list_if("Pod", ns, starts_with_p), expected) << "namespace " << ns;
+    // The interface's default (list, then filter) gives the same answer.
+    EXPECT_EQ(store_.ObjectStore::list_if("Pod", ns, starts_with_p), expected) << ns;
+  }
+  EXPECT_EQ(store_.list_if("Pod", "a", starts_with_p).size(), 2u);
+  EXPECT_TRUE(store_.list_if("Service", "", starts_with_p).empty());
+}
+
 TEST_F(MemoryStoreTest, ServiceClusterIpAllocation) {
   auto a = store_.create(service("a"));
   ASSERT_TRUE(a.is_ok());

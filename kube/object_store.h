@@ -13,6 +13,7 @@
 // Thread-safe. This is also the "API client" kube-manager and the kubelets use.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,13 @@ class ObjectStore {
   // Objects of a kind in a namespace ("" = all namespaces), ordered by namespace, name.
   virtual std::vector<nlohmann::json> list(const std::string& kind,
                                            const std::string& ns = "") const = 0;
+  // The objects of list(kind, ns) for which `keep` returns true, same order. Costs one
+  // copy per kept object (list() copies every object). `keep` runs while the store may
+  // hold its lock: it must be quick and must not call the store. The default filters
+  // list(); stores override it to filter before copying.
+  virtual std::vector<nlohmann::json> list_if(
+      const std::string& kind, const std::string& ns,
+      const std::function<bool(const nlohmann::json&)>& keep) const;
   // Current resourceVersion of the store.
   virtual uint64_t resource_version() const = 0;
 };

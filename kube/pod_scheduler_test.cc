@@ -1,6 +1,7 @@
 #include "kube/pod_scheduler.h"
 
 #include <map>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +90,48 @@ TEST_F(PodSchedulerTest, CountsExistingPodsAndSkipsUnschedulableAndTerminal) {
   bus_.run_until_idle();
   EXPECT_EQ(placement(), (std::map<std::string, std::string>{
                              {"bound", "node-1"}, {"done", "<pending>"}, {"x", "node-2"}}));
+}
+
+// The cache the watch events keep equals a fresh listing after every step of a random
+// history (creates, pre-bound pods, deletes, pods turning terminal, nodes coming and
+// going), and no schedulable pod stays pending while a node can take it.
+TEST_F(PodSchedulerTest, CacheEqualsStoreOverRandomHistory) {
+  std::mt19937 rng(7);
+  std::vector<std::string> names;
+  bool any_node_ready = false;
+  for (int step = 0; step < 300; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    const std::string name = "p" + std::to_string(rng() % 60);
+    if (op <= 4) {
+      json p = pod(name);
+      if (rng() % 4 == 0) p["spec"]["nodeName"] = "node-" + std::to_string(rng() % 3);
+      if (rng() % 6 == 0) p["status"] = {{"phase", "Failed"}};
+      (void)store_.create(p);  // an existing name is kAlreadyExists: fine
+    } else if (op <= 6) {
+      (void)store_.remove("Pod", "default", name);
+    } else if (op == 7) {
+      (void)store_.update_status("Pod", "default", name, {{"phase", "Succeeded"}});
+    } else {
+      const std::string n = "node-" + std::to_string(rng() % 3);
+      const bool ready = rng() % 3 != 0;
+      if (!store_.get("Node", "", n))
+        ASSERT_TRUE(store_.create(node(n, ready)).is_ok());
+      else
+        ASSERT_TRUE(store_.update_status("Node", "", n, node(n, ready)["status"]).is_ok());
+    }
+    bus_.run_until_idle();
+    ASSERT_TRUE(scheduler_.cache_matches_store()) << "step " << step;
+    any_node_ready = false;
+    for (const json& n : store_.list("Node"))
+      if (n["status"]["conditions"][0]["status"] == "True") any_node_ready = true;
+    if (!any_node_ready) continue;
+    for (const json& p : store_.list("Pod")) {
+      const bool terminal = p.contains("status") && p["status"].value("phase", "") != "";
+      if (!terminal)
+        EXPECT_NE(p["spec"].value("nodeName", ""), "") << "step " << step << " pod "
+                                                       << p["metadata"]["name"];
+    }
+  }
 }
 
 }  // namespace

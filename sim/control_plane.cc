@@ -113,6 +113,24 @@ core::Result<std::unique_ptr<ControlPlane>> ControlPlane::start(core::Bus& bus, 
   return std::unique_ptr<ControlPlane>(new ControlPlane(std::move(impl)));
 }
 
+void ControlPlane::destroy_modules(const std::function<void(const std::string&)>& after) {
+  Impl& i = *impl_;
+  auto drop = [&](auto& module, const char* name) {
+    module.reset();
+    after(name);
+  };
+  drop(i.control_node, "control-node");
+  drop(i.svc_monitor, "svc-monitor");
+  drop(i.kube_manager, "kube-manager");
+  drop(i.deployments, "deployment-controller");
+  drop(i.scheduler, "pod-scheduler");
+  drop(i.endpoints, "endpoints-controller");
+  drop(i.events, "event-recorder");
+  drop(i.config, "config-db");
+  drop(i.store, "kube-apiserver store");
+  drop(i.kube_db, "kube store persistence");
+}
+
 kube::ObjectStore& ControlPlane::store() { return *impl_->store; }
 controller::ConfigApi& ControlPlane::config() { return *impl_->config; }
 controller::ControlNode& ControlPlane::control_node() { return *impl_->control_node; }

@@ -10,6 +10,7 @@
 // and play the agents' part by publishing their messages.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,12 @@ class ControlPlane {
 
   // Every module's introspection, by module name.
   nlohmann::json introspect() const;
+
+  // Destroys the modules one at a time, the last started first (control-node, svc-monitor,
+  // kube-manager, the kube controllers, config DB, kube store), calling after(name) after
+  // each: benchmarks measure what each one held. Only after bus.shutdown(); the control
+  // plane serves nothing afterwards (its accessors must not be called).
+  void destroy_modules(const std::function<void(const std::string& module)>& after);
 
   class Impl;
 
