@@ -28,6 +28,19 @@ std::optional<std::string> ConfigObject::annotation(const std::string& key) cons
   return std::nullopt;
 }
 
+std::optional<std::string> ConfigApi::uuid_of(const std::string& type, const FqName& fq) const {
+  auto o = read_fq(type, fq);
+  if (!o) return std::nullopt;
+  return o->uuid;
+}
+
+std::vector<std::string> ConfigApi::back_ref_uuids(const std::string& uuid,
+                                                   const std::string& from_type) const {
+  std::vector<std::string> out;
+  for (const auto& o : back_refs(uuid, from_type)) out.push_back(o.uuid);
+  return out;
+}
+
 void to_json(nlohmann::json& j, const Ref& r) {
   j = {{"type", r.type}, {"uuid", r.uuid}, {"to", r.to}, {"attr", r.attr}};
 }

@@ -95,6 +95,15 @@ class ConfigApi {
   // Children of uuid of child_type (any if empty).
   virtual std::vector<ConfigObject> children(const std::string& uuid,
                                              const std::string& child_type = "") const = 0;
+
+  // Cheap forms of read_fq and back_refs for callers that need the uuids only (a
+  // virtual-router refers to every VM of its node: copying it to learn its uuid costs
+  // O(VMs)). The defaults go through read_fq / back_refs; the config DB answers from its
+  // indexes without building objects.
+  virtual std::optional<std::string> uuid_of(const std::string& type, const FqName& fq) const;
+  // uuids of the objects of from_type that refer to uuid, in back_refs()' order.
+  virtual std::vector<std::string> back_ref_uuids(const std::string& uuid,
+                                                  const std::string& from_type) const;
 };
 
 }  // namespace csim::controller

@@ -302,6 +302,28 @@ class ConfigDb::Impl {
     return q->text(0);
   }
 
+  // uuids of the objects of from_type referring to uuid, sorted as load() sorts (fq_name,
+  // then type, then uuid), without building them.
+  std::vector<std::string> referrer_uuids(const std::string& uuid, const std::string& from_type) {
+    auto q = db_->query(
+        "SELECT o.uuid, o.fq_name FROM refs r JOIN objects o ON o.uuid = r.from_uuid "
+        "WHERE r.to_uuid = ?1 AND +o.type = ?2");
+    if (!q) return report(q.status()), std::vector<std::string>{};
+    q->bind(1, uuid).bind(2, from_type);
+    std::vector<std::pair<FqName, std::string>> rows;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return report(row.status()), std::vector<std::string>{};
+      if (!*row) break;
+      rows.emplace_back(parse_fq(q->text(1)), q->text(0));
+    }
+    std::sort(rows.begin(), rows.end());
+    std::vector<std::string> out;
+    out.reserve(rows.size());
+    for (auto& [fq, u] : rows) out.push_back(std::move(u));
+    return out;
+  }
+
   // Objects matching `cond` (SQL over alias o, parameters ?1..?n = binds), with their refs:
   // one query whatever the number of objects. Sorted by fq_name, then type.
   std::vector<ConfigObject> load(const std::string& cond, const std::vector<std::string>& binds) {
@@ -1214,6 +1236,22 @@ std::vector<ConfigObject> ConfigDb::list(const std::string& type,
   return impl_->snapshot([&] {
     if (parent_uuid.empty()) return impl_->load("o.type = ?1", {type});
     return impl_->load("o.type = ?1 AND o.parent_uuid = ?2", {type, parent_uuid});
+  });
+}
+
+std::optional<std::string> ConfigDb::uuid_of(const std::string& type, const FqName& fq) const {
+  std::lock_guard lock(mu_);
+  if (!impl_) return std::nullopt;
+  if (const ConfigObject* hit = impl_->cached_fq(Impl::cache_key(type, fq))) return hit->uuid;
+  return impl_->snapshot([&] { return impl_->uuid_of(type, fq); });
+}
+
+std::vector<std::string> ConfigDb::back_ref_uuids(const std::string& uuid,
+                                                  const std::string& from_type) const {
+  std::lock_guard lock(mu_);
+  if (!impl_) return {};
+  return impl_->snapshot([&]() -> std::vector<std::string> {
+    return impl_->referrer_uuids(uuid, from_type);
   });
 }
 

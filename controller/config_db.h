@@ -109,6 +109,10 @@ class ConfigDb : public ConfigApi {
                                       const std::string& from_type = "") const override;
   std::vector<ConfigObject> children(const std::string& uuid,
                                      const std::string& child_type = "") const override;
+  // From the (type, fq_name) and refs indexes; no object is built.
+  std::optional<std::string> uuid_of(const std::string& type, const FqName& fq) const override;
+  std::vector<std::string> back_ref_uuids(const std::string& uuid,
+                                          const std::string& from_type) const override;
 
   // Every allocated address, ordered by subnet key and address.
   std::vector<IpAllocation> allocations() const;

@@ -753,6 +753,7 @@ TEST_F(ConfigDbTest, CachedReadsEqualUncachedReadsOverRandomHistory) {
       auto by_name = db_.read_fq(file->type, file->fq_name);
       ASSERT_TRUE(by_name) << "step " << step;
       EXPECT_EQ(json(*by_name), json(*file)) << "step " << step << " " << uuid;
+      EXPECT_EQ(db_.uuid_of(file->type, file->fq_name), uuid) << "step " << step;
     }
     // Typed back-refs (served from the cache when it holds every referrer) equal the
     // referrers read from the file, in fq_name order.
@@ -773,6 +774,10 @@ TEST_F(ConfigDbTest, CachedReadsEqualUncachedReadsOverRandomHistory) {
       for (const auto& o : db_.back_refs(vm, "virtual-machine-interface")) got.push_back(o);
       for (const auto& o : want) expected.push_back(o);
       EXPECT_EQ(got, expected) << "step " << step << " back_refs of " << vm;
+      std::vector<std::string> want_uuids;
+      for (const auto& o : want) want_uuids.push_back(o.uuid);
+      EXPECT_EQ(db_.back_ref_uuids(vm, "virtual-machine-interface"), want_uuids)
+          << "step " << step << " back_ref_uuids of " << vm;
     }
     // children() and untyped back_refs() with many objects: every interface, in order.
     json interfaces = json::array();

@@ -255,7 +255,10 @@ core::Status IngressReconciler::reconcile(const std::string& ns, const std::stri
   // Loadbalancers to delete: other uids of this Ingress, deleted uids, or ours when the
   // Ingress belongs to another controller.
   std::vector<std::string> stale;
-  if (!ctx_.resyncing)  // the resync's sweep finds those of other uids, all at once
+  // Other uids of this name come with their DELETED event (gone_uids) or, after a kill,
+  // from the resync's sweep; listing the project's loadbalancers (O(loadbalancers in the
+  // namespace)) is kept for when this one is not wanted: a delete, or another controller.
+  if (!ctx_.resyncing && !wanted)
     for (const auto& lb : loadbalancers_for(ctx_, "Ingress", ns, name))
       if (!wanted || lb.uuid != uid) stale.push_back(lb.uuid);
   if (ctx_.resyncing && !wanted && ing) {

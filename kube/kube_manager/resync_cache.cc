@@ -195,11 +195,7 @@ std::vector<ConfigObject> ResyncCache::children(const std::string& uuid,
 }
 
 std::optional<std::string> ResyncCache::uuid_of(const std::string& type, const FqName& fq) const {
-  if (!cached(type)) {
-    auto o = backing_.read_fq(type, fq);
-    if (!o) return std::nullopt;
-    return o->uuid;
-  }
+  if (!cached(type)) return backing_.uuid_of(type, fq);
   auto it = by_fq_.find({type, fq});
   if (it == by_fq_.end()) return std::nullopt;
   return it->second;
@@ -208,10 +204,7 @@ std::optional<std::string> ResyncCache::uuid_of(const std::string& type, const F
 std::vector<std::string> ResyncCache::back_ref_uuids(const std::string& uuid,
                                                      const std::string& from_type) const {
   std::vector<std::string> out;
-  if (!cached(from_type)) {
-    for (const auto& o : backing_.back_refs(uuid, from_type)) out.push_back(o.uuid);
-    return out;
-  }
+  if (!cached(from_type)) return backing_.back_ref_uuids(uuid, from_type);
   auto it = back_refs_.find(uuid);
   for (const ConfigObject* o : collect(it == back_refs_.end() ? nullptr : &it->second, from_type))
     out.push_back(o->uuid);

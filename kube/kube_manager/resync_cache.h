@@ -69,10 +69,11 @@ class ResyncCache : public controller::ConfigApi {
 
   // Cheap forms of read_fq and back_refs for objects with many refs (a virtual-router
   // refers to every VM on its node): the uuids only, nothing copied while enabled.
-  std::optional<std::string> uuid_of(const std::string& type, const controller::FqName& fq) const;
+  std::optional<std::string> uuid_of(const std::string& type,
+                                     const controller::FqName& fq) const override;
   // uuids of the objects of from_type that refer to uuid, in back_refs()' order.
   std::vector<std::string> back_ref_uuids(const std::string& uuid,
-                                          const std::string& from_type) const;
+                                          const std::string& from_type) const override;
 
  private:
   bool cached(const std::string& type) const { return enabled_ && types_.count(type) > 0; }

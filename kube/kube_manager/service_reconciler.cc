@@ -125,7 +125,10 @@ core::Status reconcile_service(Context& ctx, const std::string& ns, const std::s
 
   // Stale loadbalancers: other uids of this Service, deleted uids, or a headless Service.
   std::vector<std::string> stale;
-  if (!ctx.resyncing)  // the resync's sweep finds those of other uids, all at once
+  // Other uids of this name come with their DELETED event (gone_uids) or, after a kill,
+  // from the resync's sweep; listing the project's loadbalancers (O(loadbalancers in the
+  // namespace)) is kept for when this one is not wanted: a delete, or another controller.
+  if (!ctx.resyncing && !wanted)
     for (const auto& lb : loadbalancers_for(ctx, "Service", ns, name))
       if (!wanted || lb.uuid != uid) stale.push_back(lb.uuid);
   if (ctx.resyncing && !wanted && svc) {
