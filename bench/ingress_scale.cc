@@ -34,6 +34,10 @@
 //     500               20.6-26 s   31-38 s     4.9-7.3 s    5.2-7.1  298-311 MiB
 //     1,000             62-93 s    94-139 s    10.6-12.2 s  8.9-11.4 540-588 MiB
 //   (200 with --arena-max 0: converged 7.1 s, ratio 3.9, 192 MiB.)
+//   then (uuid-only config lookups, no per-Ingress listing of the namespace's loadbalancers;
+//   a quiet machine)
+//     500                  -        36.2 s         -         6.2      302 MiB  (under perf)
+//     1,000             44.9 s      59.7 s      11.1 s        5.4      564 MiB
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
