@@ -12,8 +12,10 @@
 // uid changed) the loadbalancer is deleted in vnc_service_delete's order. A VIP interface
 // left without loadbalancer (a kill inside create or delete) is adopted when the Service
 // wants a loadbalancer (config_ops.h create_vip_interface) and deleted for a gone uid or a
-// headless Service. During the resync (ctx.resyncing) loadbalancers of other uids are left
-// to the resync's sweep.
+// headless Service. Loadbalancers of other uids of this name (a delete and re-create) come
+// with the uids of their DELETED events, or, after a kill, from the resync's sweep; the
+// project's loadbalancers are listed by annotations only when the Service wants none
+// (O(loadbalancers of the namespace), so not on every reconcile).
 // Members come from Endpoints (endpoints_reconciler.h).
 //
 // Runs on kube-manager's strand.
