@@ -11,6 +11,7 @@
 
 #include "controller/bootstrap.h"
 #include "controller/config_db.h"
+#include "controller/test_objects.h"
 #include "core/bus.h"
 #include "core/clock.h"
 
@@ -56,15 +57,7 @@ class Cluster {
 
   ConfigObject create(const std::string& type, FqName fq, const std::string& parent_uuid,
                       std::vector<Ref> refs = {}, json props = json::object()) {
-    ConfigObject o;
-    o.type = type;
-    o.fq_name = std::move(fq);
-    o.parent_uuid = parent_uuid;
-    o.refs = std::move(refs);
-    o.props = std::move(props);
-    auto r = db_.create(o);
-    EXPECT_TRUE(r.is_ok()) << type << ": " << r.status().to_string();
-    return r.is_ok() ? *r : ConfigObject{};
+    return testing::must_create(db_, type, std::move(fq), parent_uuid, std::move(refs), std::move(props));
   }
   void update(const ConfigObject& o) {
     auto r = db_.update(o);

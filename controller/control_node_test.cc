@@ -6,6 +6,7 @@
 
 #include "controller/bootstrap.h"
 #include "controller/config_db.h"
+#include "controller/test_objects.h"
 
 namespace csim::controller {
 namespace {
@@ -93,15 +94,7 @@ class ControlNodeTest : public ::testing::Test {
 
   ConfigObject create(const std::string& type, FqName fq, const std::string& parent_uuid,
                       std::vector<Ref> refs = {}, json props = json::object()) {
-    ConfigObject o;
-    o.type = type;
-    o.fq_name = std::move(fq);
-    o.parent_uuid = parent_uuid;
-    o.refs = std::move(refs);
-    o.props = std::move(props);
-    auto r = db_.create(o);
-    EXPECT_TRUE(r.is_ok()) << type << ": " << r.status().to_string();
-    return r.is_ok() ? *r : ConfigObject{};
+    return testing::must_create(db_, type, std::move(fq), parent_uuid, std::move(refs), std::move(props));
   }
 
   void link(const std::string& type, const std::string& uuid, const std::string& ref_type,
@@ -617,15 +610,7 @@ TEST(ControlNodeThreadedTest, PacedRecomputesConvergeToTheFromScratchViews) {
   }
   auto make = [&](const std::string& type, FqName fq, const std::string& parent,
                   std::vector<Ref> refs, json props) {
-    ConfigObject o;
-    o.type = type;
-    o.fq_name = std::move(fq);
-    o.parent_uuid = parent;
-    o.refs = std::move(refs);
-    o.props = std::move(props);
-    auto r = db.create(o);
-    EXPECT_TRUE(r.is_ok()) << type << ": " << r.status().to_string();
-    return r.is_ok() ? *r : ConfigObject{};
+    return testing::must_create(db, type, std::move(fq), parent, std::move(refs), std::move(props));
   };
   auto domain = *db.read_fq("domain", {"default-domain"});
   auto project = make("project", {"default-domain", "k8s-default"}, domain.uuid, {}, json::object());
