@@ -13,28 +13,14 @@
 #include <set>
 #include <thread>
 
+#include "controller/test_objects.h"
+
 namespace csim::controller {
 namespace {
 
 using nlohmann::json;
-
-ConfigObject make(const std::string& type, FqName fq, const std::string& parent_type = "",
-                  const std::string& parent_uuid = "") {
-  ConfigObject o;
-  o.type = type;
-  o.fq_name = std::move(fq);
-  o.parent_type = parent_type;
-  o.parent_uuid = parent_uuid;
-  return o;
-}
-
-Ref ref(const std::string& type, const std::string& uuid, json attr = nullptr) {
-  Ref r;
-  r.type = type;
-  r.uuid = uuid;
-  r.attr = std::move(attr);
-  return r;
-}
+using testing::make;
+using testing::ref;
 
 json subnet(const std::string& ip, int len) {
   return {{"subnet", {{"ip_prefix", ip}, {"ip_prefix_len", len}}}};

@@ -12,62 +12,12 @@ namespace csim::controller {
 namespace {
 
 using nlohmann::json;
-
-Ref ref(const std::string& type, const std::string& uuid, json attr = nullptr) {
-  Ref r;
-  r.type = type;
-  r.uuid = uuid;
-  r.attr = std::move(attr);
-  return r;
-}
+using testing::CountingApi;
+using testing::ref;
 
 json subnet(const std::string& ip, int len) {
   return {{"subnet", {{"ip_prefix", ip}, {"ip_prefix_len", len}}}};
 }
-
-// The real config DB behind a pass-through that counts what the control-node reads
-// (every call reaches the DB).
-class CountingApi : public ConfigApi {
- public:
-  explicit CountingApi(ConfigApi& db) : db_(db) {}
-  core::Result<ConfigObject> create(ConfigObject o) override { return db_.create(std::move(o)); }
-  core::Result<ConfigObject> update(ConfigObject o) override { return db_.update(std::move(o)); }
-  core::Status remove(const std::string& type, const std::string& uuid) override {
-    return db_.remove(type, uuid);
-  }
-  core::Status ref_update(const std::string& type, const std::string& uuid,
-                          const std::string& ref_type, const std::string& ref_uuid, RefOp op,
-                          json attr) override {
-    return db_.ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
-  }
-  std::optional<ConfigObject> read(const std::string& uuid) const override {
-    ++reads;
-    return db_.read(uuid);
-  }
-  std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override {
-    ++reads;
-    return db_.read_fq(type, fq);
-  }
-  std::vector<ConfigObject> list(const std::string& type,
-                                 const std::string& parent_uuid) const override {
-    ++lists;
-    return db_.list(type, parent_uuid);
-  }
-  std::vector<ConfigObject> back_refs(const std::string& uuid,
-                                      const std::string& from_type) const override {
-    ++queries;
-    return db_.back_refs(uuid, from_type);
-  }
-  std::vector<ConfigObject> children(const std::string& uuid,
-                                     const std::string& child_type) const override {
-    ++queries;
-    return db_.children(uuid, child_type);
-  }
-  mutable size_t reads = 0, lists = 0, queries = 0;
-
- private:
-  ConfigApi& db_;
-};
 
 // The real config DB on ":memory:", a deterministic bus, and the control-node under test.
 // Topology: node-1 and node-2; pod-a on node-1, pod-b on node-2; an haproxy SI with VM-0

@@ -9,6 +9,7 @@
 
 #include "controller/bootstrap.h"
 #include "controller/config_db.h"
+#include "controller/test_objects.h"
 #include "core/bus.h"
 #include "core/clock.h"
 #include "svcmon/haproxy_config.h"
@@ -21,82 +22,18 @@ using controller::ConfigObject;
 using controller::FqName;
 using controller::Ref;
 using nlohmann::json;
+using controller::testing::CountingApi;
+using controller::testing::make;
+using controller::testing::ref;
 
 constexpr const char* kProject = "k8s-default";
 constexpr const char* kLbUuid = "6f1c2a0e-5b0d-4c8e-9a51-3f2b7c9d1e01";
-
-ConfigObject make(const std::string& type, FqName fq, const std::string& parent_type = "",
-                  const std::string& parent_uuid = "") {
-  ConfigObject o;
-  o.type = type;
-  o.fq_name = std::move(fq);
-  o.parent_type = parent_type;
-  o.parent_uuid = parent_uuid;
-  return o;
-}
-
-Ref ref(const std::string& type, const std::string& uuid, json attr = nullptr) {
-  return Ref{type, uuid, {}, std::move(attr)};
-}
 
 json kvps(const std::vector<std::pair<std::string, std::string>>& kv) {
   json list = json::array();
   for (const auto& [k, v] : kv) list.push_back({{"key", k}, {"value", v}});
   return {{"key_value_pair", list}};
 }
-
-// The real config DB behind a pass-through that counts the reads svc-monitor makes, so a
-// test can assert how much one change costs (nothing is faked: every call reaches the DB).
-class CountingApi : public controller::ConfigApi {
- public:
-  explicit CountingApi(controller::ConfigApi& db) : db_(db) {}
-  core::Result<ConfigObject> create(ConfigObject o) override { return db_.create(std::move(o)); }
-  core::Result<ConfigObject> update(ConfigObject o) override { return db_.update(std::move(o)); }
-  core::Status remove(const std::string& type, const std::string& uuid) override {
-    return db_.remove(type, uuid);
-  }
-  core::Status ref_update(const std::string& type, const std::string& uuid,
-                          const std::string& ref_type, const std::string& ref_uuid,
-                          controller::RefOp op, json attr) override {
-    return db_.ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
-  }
-  std::optional<ConfigObject> read(const std::string& uuid) const override {
-    ++reads;
-    return db_.read(uuid);
-  }
-  std::optional<ConfigObject> read_fq(const std::string& type, const FqName& fq) const override {
-    ++reads;
-    return db_.read_fq(type, fq);
-  }
-  std::vector<ConfigObject> list(const std::string& type,
-                                 const std::string& parent_uuid) const override {
-    ++lists;
-    return db_.list(type, parent_uuid);
-  }
-  std::vector<ConfigObject> back_refs(const std::string& uuid,
-                                      const std::string& from_type) const override {
-    ++queries;
-    auto out = db_.back_refs(uuid, from_type);
-    // The DB walks every ref to `uuid` to find those of from_type (refs are indexed by
-    // target only): count what it walks, not what it returns.
-    rows += from_type.empty() ? out.size() : db_.back_refs(uuid, "").size();
-    return out;
-  }
-  std::vector<ConfigObject> children(const std::string& uuid,
-                                     const std::string& child_type) const override {
-    ++queries;
-    auto out = db_.children(uuid, child_type);
-    rows += out.size();
-    return out;
-  }
-  void reset() { reads = lists = queries = rows = 0; }
-
-  mutable size_t reads = 0, lists = 0, queries = 0;
-  mutable size_t rows = 0;  // rows the DB goes through for back_refs / children
-
- private:
-  controller::ConfigApi& db_;
-};
 
 // One Ingress rule as kube-manager turns it into listener + pool + member (§1.2, §1.4).
 struct Rule {
