@@ -773,6 +773,19 @@ struct AgentViewsIndex::State {
 
   // ---- derived state ----
 
+  // Makes paths[a] the path `top` (none: no entry); true when that changed it.
+  static bool store_path(std::map<Ipv4, Path>& paths, Ipv4 a, const std::optional<Path>& top) {
+    auto it = paths.find(a);
+    if (!top) {
+      if (it == paths.end()) return false;
+      paths.erase(it);
+      return true;
+    }
+    if (it != paths.end() && same_path(it->second, *top)) return false;
+    paths[a] = *top;
+    return true;
+  }
+
   // The best path of one prefix over its instance-ips; true when it changed.
   bool recompute_prefix(Ipv4 a) {
     ++stats.prefixes;
@@ -783,15 +796,7 @@ struct AgentViewsIndex::State {
       for (const auto& p : live_paths(iip->ref_uuids(kVmi)))
         if (!top || better(p, *top)) top = p;
     }
-    auto it = best.find(a);
-    if (!top) {
-      if (it == best.end()) return false;
-      best.erase(it);
-      return true;
-    }
-    if (it != best.end() && same_path(it->second, *top)) return false;
-    best[a] = *top;
-    return true;
+    return store_path(best, a, top);
   }
 
   FipPart fip_part(const std::string& uuid) const {
@@ -880,15 +885,7 @@ struct AgentViewsIndex::State {
     std::optional<Path> top;
     for (const auto& [fip, p] : find_or_empty(gateway_paths, a))
       if (!top || better(p, *top)) top = p;
-    auto it = gateway.find(a);
-    if (!top) {
-      if (it == gateway.end()) return false;
-      gateway.erase(it);
-      return true;
-    }
-    if (it != gateway.end() && same_path(it->second, *top)) return false;
-    gateway[a] = *top;
-    return true;
+    return store_path(gateway, a, top);
   }
 
   Update update() {
