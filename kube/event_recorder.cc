@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/kube_event.h"
 
 namespace csim::kube {
 namespace {
@@ -49,13 +50,7 @@ EventRecorder::~EventRecorder() {
 json EventRecorder::event_body(const std::string& uid, const std::string& reason,
                                const std::string& message, const std::string& component,
                                const std::string& host, bool warning) {
-  return {{"uid", uid},
-          {"reason", reason},
-          {"message", message},
-          {"type", warning ? "Warning" : "Normal"},
-          {"component", component},
-          {"host", host},
-          {"summary", "event " + reason + ": " + message}};
+  return core::kube_event_body(uid, reason, message, component, host, warning);
 }
 
 void EventRecorder::start() {

@@ -53,7 +53,7 @@ class EventRecorder {
   // Indexes the Ingresses and Services already stored, then subscribes. Call once.
   void start();
 
-  // The body of a kube.event message (for publishers).
+  // The body of a kube.event message (core/kube_event.h, for publishers).
   static nlohmann::json event_body(const std::string& uid, const std::string& reason,
                                    const std::string& message, const std::string& component,
                                    const std::string& host = "", bool warning = false);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/kube_event.h"
 #include "svcmon/context.h"
 
 namespace csim::svcmon {
@@ -49,13 +50,7 @@ std::optional<nlohmann::json> scheduling_event(const LbStatus* before, const LbS
   for (const auto& in : now.instances)
     if (in.index == 0) host = in.vrouter;
   const std::string reason = ok ? "Scheduled" : "FailedScheduling";
-  return nlohmann::json{{"uid", now.uuid},
-                        {"reason", reason},
-                        {"message", message},
-                        {"type", ok ? "Normal" : "Warning"},
-                        {"component", kModule},
-                        {"host", host},
-                        {"summary", "event " + reason + ": " + message}};
+  return core::kube_event_body(now.uuid, reason, message, kModule, host, /*warning=*/!ok);
 }
 
 }  // namespace csim::svcmon
