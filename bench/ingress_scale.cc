@@ -55,6 +55,7 @@
 
 #include "bench/kube_workload.h"
 #include "bench/raw_sqlite.h"
+#include "controller/config_db.h"
 #include "core/bus.h"
 #include "core/clock.h"
 #include "kube/object_store.h"
@@ -247,6 +248,20 @@ int main(int argc, char** argv) {
   const double converged_ms = ms_since(t0);
 
   const auto summary = bench::summarize(**cp, options.nodes);
+  // Where the config DB serialised its callers (one mutex around every call).
+  std::string config_lock = "not a ConfigDb";
+  if (auto* db = dynamic_cast<controller::ConfigDb*>(&(*cp)->config())) {
+    const auto stats = db->lock_stats();
+    auto seconds = [](core::Nanos d) { return std::chrono::duration<double>(d).count(); };
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "writes %llu calls, held %.1f s, waited %.1f s; reads %llu calls, held %.1f s, "
+                  "waited %.1f s",
+                  static_cast<unsigned long long>(stats.writes.calls), seconds(stats.writes.held),
+                  seconds(stats.writes.waited), static_cast<unsigned long long>(stats.reads.calls),
+                  seconds(stats.reads.held), seconds(stats.reads.waited));
+    config_lock = buf;
+  }
   double last_render_ms = 0;
   size_t rendered = 0;
   {
@@ -334,6 +349,7 @@ int main(int argc, char** argv) {
       "MiB: %s; the rest %.0f MiB)\n",
       heap_end, heap_end - heap_no_records, heap_no_records - heap_no_modules, held_by.c_str(),
       heap_no_modules);
+  std::printf("  config DB lock: %s\n", config_lock.c_str());
   std::printf("  %s\n  converged: %s\n", summary.to_string().c_str(),
               summary.converged() && rendered >= static_cast<size_t>(w.ingresses) ? "yes" : "NO");
   std::error_code ec;

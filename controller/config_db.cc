@@ -1,6 +1,7 @@
 #include "controller/config_db.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -217,6 +218,7 @@ class ConfigDb::Impl {
   Impl(core::Bus& bus, core::Clock& clock, std::unique_ptr<SqliteDb> db,
        std::optional<uint64_t> seed)
       : bus_(bus), clock_(clock), db_(std::move(db)) {
+    use_readers_ = !db_->path().empty() && db_->path() != ":memory:";
     if (seed) {
       rng_.seed(*seed);
     } else {
@@ -247,11 +249,69 @@ class ConfigDb::Impl {
 
   // ---- reads ----
 
+  // The connection a read runs on. A public read takes a reader connection of its own
+  // (file DBs) and notes the write generation before its snapshot began: what it read may
+  // go into the shared caches only if no write committed since (else it could put back a
+  // row a concurrent write just replaced). Writes (and reads of a ":memory:" DB, under the
+  // writer's mutex) use the writer's connection: nothing commits beside them.
+  struct Conn {
+    SqliteDb& db;
+    std::optional<uint64_t> generation;  // nullopt: the writer's connection, under mu_
+  };
+  Conn writer() { return Conn{*db_, std::nullopt}; }
+
+  // A reader connection for one read: an idle one, or a new one; nullptr for a ":memory:"
+  // DB (one connection only) or when none can be opened (then reads share the writer's).
+  std::unique_ptr<SqliteDb> take_reader() {
+    if (!use_readers_) return nullptr;
+    {
+      std::lock_guard lock(readers_mu_);
+      if (!idle_readers_.empty()) {
+        auto r = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+        return r;
+      }
+    }
+    auto r = SqliteDb::open_reader(db_->path());
+    if (!r) {
+      report(r.status());
+      use_readers_ = false;
+      return nullptr;
+    }
+    return std::move(*r);
+  }
+  void give_back(std::unique_ptr<SqliteDb> reader) {
+    std::lock_guard lock(readers_mu_);
+    idle_readers_.push_back(std::move(reader));
+  }
+  uint64_t generation() {
+    std::lock_guard lock(state_mu_);
+    return generation_;
+  }
+  // True when what `c` read may be kept in the shared caches (state_mu_ held).
+  bool current_locked(const Conn& c) const { return !c.generation || *c.generation == generation_; }
+
+  // After a write committed, before it is notified: drops the cached copy of what it
+  // wrote and starts a new generation (reads that began before it cache nothing).
+  void written(const std::string& uuid) {
+    std::lock_guard lock(state_mu_);
+    ++generation_;
+    uncache(uuid);
+  }
+  // After a delete committed: forgets the object, drops every cached object (a delete
+  // is rare; whatever it touched is read again), starts a new generation.
+  void deleted(const std::string& uuid) {
+    std::lock_guard lock(state_mu_);
+    ++generation_;
+    identities_.erase(uuid);
+    uncache_all();
+  }
+
   // Runs fn (the queries of one public read) in one read transaction: one snapshot, one
   // lock acquisition instead of one per query. Not for use inside a write.
   template <class F>
-  auto snapshot(F&& fn) {
-    SqliteTransaction txn(*db_, SqliteTransaction::Mode::kRead);
+  auto snapshot(const Conn& c, F&& fn) {
+    SqliteTransaction txn(c.db, SqliteTransaction::Mode::kRead);
     core::Status begun = txn.begin();
     if (!begun) report(begun);  // the queries still run, each in its own transaction
     auto out = fn();
@@ -272,28 +332,37 @@ class ConfigDb::Impl {
   }
 
   // The immutable part of an object (type, fq_name, parent), from memory when known.
-  // nullptr when no object has that uuid. The pointer is valid until the next write.
-  const Identity* identity(const std::string& uuid) {
-    if (auto it = identities_.find(uuid); it != identities_.end()) return &it->second;
+  // nullopt when no object has that uuid (in c's snapshot).
+  std::optional<Identity> identity(const Conn& c, const std::string& uuid) {
+    {
+      std::lock_guard lock(state_mu_);
+      if (auto it = identities_.find(uuid); it != identities_.end()) return it->second;
+    }
     auto q =
-        db_->query("SELECT type, fq_name, parent_type, parent_uuid FROM objects WHERE uuid = ?1");
-    if (!q) return report(q.status()), nullptr;
+        c.db.query("SELECT type, fq_name, parent_type, parent_uuid FROM objects WHERE uuid = ?1");
+    if (!q) return report(q.status()), std::nullopt;
     q->bind(1, uuid);
     auto row = q->step();
-    if (!row) return report(row.status()), nullptr;
-    if (!*row) return nullptr;
-    return &identities_
-                .emplace(uuid, Identity{q->text(0), parse_fq(q->text(1)), q->text(2), q->text(3)})
-                .first->second;
+    if (!row) return report(row.status()), std::nullopt;
+    if (!*row) return std::nullopt;
+    Identity id{q->text(0), parse_fq(q->text(1)), q->text(2), q->text(3)};
+    std::lock_guard lock(state_mu_);
+    if (current_locked(c)) identities_.emplace(uuid, id);
+    return id;
   }
 
-  void remember(const ConfigObject& o) {
-    if (identities_.count(o.uuid)) return;
+  // Keeps the identities of objects `c` read (state_mu_ held).
+  void remember_locked(const Conn& c, const ConfigObject& o) {
+    if (!current_locked(c) || identities_.count(o.uuid)) return;
     identities_.emplace(o.uuid, Identity{o.type, o.fq_name, o.parent_type, o.parent_uuid});
   }
+  void remember(const Conn& c, const ConfigObject& o) {
+    std::lock_guard lock(state_mu_);
+    remember_locked(c, o);
+  }
 
-  std::optional<std::string> uuid_of(const std::string& type, const FqName& fq) {
-    auto q = db_->query("SELECT uuid FROM objects WHERE type = ?1 AND fq_name = ?2");
+  std::optional<std::string> uuid_of(const Conn& c, const std::string& type, const FqName& fq) {
+    auto q = c.db.query("SELECT uuid FROM objects WHERE type = ?1 AND fq_name = ?2");
     if (!q) return report(q.status()), std::nullopt;
     q->bind(1, type).bind(2, json(fq).dump());
     auto row = q->step();
@@ -304,8 +373,9 @@ class ConfigDb::Impl {
 
   // uuids of the objects of from_type referring to uuid, sorted as load() sorts (fq_name,
   // then type, then uuid), without building them.
-  std::vector<std::string> referrer_uuids(const std::string& uuid, const std::string& from_type) {
-    auto q = db_->query(
+  std::vector<std::string> referrer_uuids(const Conn& c, const std::string& uuid,
+                                         const std::string& from_type) {
+    auto q = c.db.query(
         "SELECT o.uuid, o.fq_name FROM refs r JOIN objects o ON o.uuid = r.from_uuid "
         "WHERE r.to_uuid = ?1 AND +o.type = ?2");
     if (!q) return report(q.status()), std::vector<std::string>{};
@@ -326,12 +396,13 @@ class ConfigDb::Impl {
 
   // Objects matching `cond` (SQL over alias o, parameters ?1..?n = binds), with their refs:
   // one query whatever the number of objects. Sorted by fq_name, then type.
-  std::vector<ConfigObject> load(const std::string& cond, const std::vector<std::string>& binds) {
+  std::vector<ConfigObject> load(const Conn& c, const std::string& cond,
+                                 const std::vector<std::string>& binds) {
     std::vector<ConfigObject> out;
     std::vector<std::vector<int64_t>> seqs;  // per object: the seq of each ref, as read
     {
       // One pass: each object once per ref (or once, with NULL ref columns, without refs).
-      auto q = db_->query(kObjectsWithRefs + cond);
+      auto q = c.db.query(kObjectsWithRefs + cond);
       if (!q) return report(q.status()), out;
       for (size_t i = 0; i < binds.size(); ++i) q->bind(static_cast<int>(i + 1), binds[i]);
       std::map<std::string, size_t> index;
@@ -354,7 +425,6 @@ class ConfigDb::Impl {
             o.parent_uuid = q->text(4);
             o.props = parse_json(q->text(5));
             set_timestamps(o.props, id_perms_time(q->integer(6)), id_perms_time(q->integer(7)));
-            remember(o);
             out.push_back(std::move(o));
             seqs.emplace_back();
           }
@@ -369,12 +439,16 @@ class ConfigDb::Impl {
         seqs[at].push_back(q->integer(8));
       }
     }
+    {
+      std::lock_guard lock(state_mu_);
+      for (const auto& o : out) remember_locked(c, o);
+    }
     // Refs in stored order (seq); the join yields them in index order. Their targets'
     // names (a target always exists: delete refuses an object that is referred to).
     for (size_t i = 0; i < out.size(); ++i) {
       auto& refs = out[i].refs;
       for (auto& r : refs)
-        if (const Identity* t = identity(r.uuid)) r.to = t->fq_name;
+        if (auto t = identity(c, r.uuid)) r.to = std::move(t->fq_name);
       const auto& seq = seqs[i];
       if (refs.size() < 2 || std::is_sorted(seq.begin(), seq.end())) continue;
       std::vector<size_t> order(refs.size());
@@ -393,8 +467,8 @@ class ConfigDb::Impl {
     return out;
   }
 
-  std::optional<ConfigObject> load_one(const std::string& uuid) {
-    auto v = load("o.uuid = ?1", {uuid});
+  std::optional<ConfigObject> load_one(const Conn& c, const std::string& uuid) {
+    auto v = load(c, "o.uuid = ?1", {uuid});
     if (v.empty()) return std::nullopt;
     return std::move(v.front());
   }
@@ -431,7 +505,7 @@ class ConfigDb::Impl {
 
     // Parent: by uuid, or by the fq_name prefix when only parent_type is given.
     if (!obj.parent_uuid.empty()) {
-      const Identity* parent = identity(obj.parent_uuid);
+      const auto parent = identity(writer(), obj.parent_uuid);
       if (!parent || (!obj.parent_type.empty() && parent->type != obj.parent_type))
         return core::not_found("create " + what + ": parent " +
                                (obj.parent_type.empty() ? "object" : obj.parent_type) + " " +
@@ -449,7 +523,7 @@ class ConfigDb::Impl {
         return core::invalid("create " + what + ": parent_type " + obj.parent_type +
                              " needs the parent's fq_name before the name");
       FqName pfq(obj.fq_name.begin(), obj.fq_name.end() - 1);
-      auto puuid = uuid_of(obj.parent_type, pfq);
+      auto puuid = uuid_of(writer(), obj.parent_type, pfq);
       if (!puuid)
         return core::not_found("create " + what + ": parent " + obj.parent_type + " " + join(pfq) +
                                " does not exist");
@@ -460,11 +534,11 @@ class ConfigDb::Impl {
       if (!valid_uuid_text(obj.uuid))
         return core::invalid("create " + what + ": uuid \"" + obj.uuid +
                              "\" must be 1..128 letters, digits, '-', '_' or '.'");
-      if (const Identity* other = identity(obj.uuid))
+      if (auto other = identity(writer(), obj.uuid))
         return core::already_exists("create " + what + ": uuid " + obj.uuid + " is taken by " +
                                     other->type + " " + join(other->fq_name));
     }
-    if (auto dup = uuid_of(obj.type, obj.fq_name))
+    if (auto dup = uuid_of(writer(), obj.type, obj.fq_name))
       return core::already_exists(what + " already exists (uuid " + *dup + ")");
 
     if (auto s = resolve_refs(obj.refs, "create " + what); !s) return s;
@@ -495,7 +569,8 @@ class ConfigDb::Impl {
     if (auto s = txn.commit(); !s) return s;
 
     if (*planned) note_taken((*planned)->key, (*planned)->address);
-    remember(obj);
+    remember(writer(), obj);
+    written(obj.uuid);
     std::string detail;
     if (const char* field = address_field(obj.type);
         field && !string_prop(obj.props, field).empty())
@@ -512,7 +587,7 @@ class ConfigDb::Impl {
     if (obj.uuid.empty()) return core::invalid("update " + obj.type + ": uuid is missing");
     SqliteTransaction txn(*db_);  // validation reads and writes: one transaction
     if (auto s = txn.begin(); !s) return s;
-    auto stored = load_one(obj.uuid);
+    auto stored = load_one(writer(), obj.uuid);
     if (!stored || (!obj.type.empty() && obj.type != stored->type))
       return core::not_found("update: " + (obj.type.empty() ? "object" : obj.type) + " " +
                              obj.uuid + " does not exist" +
@@ -559,6 +634,7 @@ class ConfigDb::Impl {
     if (auto s = insert_refs(obj.uuid, obj.refs); !s) return s;
     if (auto s = txn.commit(); !s) return s;
 
+    written(obj.uuid);
     forget_subnets_of(obj.uuid);
     notify("update", obj.type, obj.uuid, obj.fq_name, "");
     // What a read returns now, without reading it back (see create).
@@ -641,7 +717,7 @@ class ConfigDb::Impl {
     }
     if (auto s = txn.commit(); !s) return s;
 
-    identities_.erase(uuid);
+    deleted(uuid);
     for (const auto& f : freed) {
       auto it = pools_.find(f.key);
       if (it != pools_.end()) it->second.release(f.address);
@@ -661,7 +737,7 @@ class ConfigDb::Impl {
                           json attr) {
     SqliteTransaction txn(*db_);  // validation reads and writes: one transaction
     if (auto s = txn.begin(); !s) return s;
-    const Identity* h = identity(uuid);
+    const auto h = identity(writer(), uuid);
     if (!h || (!type.empty() && h->type != type))
       return core::not_found("ref-update: " + (type.empty() ? "object" : type) + " " + uuid +
                              " does not exist" + (h ? " (that uuid is a " + h->type + ")" : ""));
@@ -688,7 +764,7 @@ class ConfigDb::Impl {
         old_keys = subnet_keys("", uuid, nullptr, {Ref{ref_type, ref_uuid, {}, *old_attr}});
     }
     if (op == RefOp::kAdd) {
-      const Identity* target = identity(ref_uuid);
+      const auto target = identity(writer(), ref_uuid);
       if (!target || target->type != ref_type)
         return core::not_found(what + ": " + ref_type + " " + ref_uuid + " does not exist" +
                                (target ? " (that uuid is a " + target->type + ")" : ""));
@@ -724,6 +800,7 @@ class ConfigDb::Impl {
     }
     if (auto s = txn.commit(); !s) return s;
 
+    written(uuid);
     if (ref_type == "network-ipam") forget_subnets_of(uuid);
     notify("update", h->type, uuid, h->fq_name,
            std::string(op == RefOp::kAdd ? " (ref add " : " (ref delete ") + ref_type + " " +
@@ -752,7 +829,7 @@ class ConfigDb::Impl {
   std::string unique_uuid() {
     for (;;) {
       std::string u = new_uuid();
-      if (!identity(u)) return u;
+      if (!identity(writer(), u)) return u;
     }
   }
 
@@ -765,11 +842,11 @@ class ConfigDb::Impl {
       if (r.type.empty()) return core::invalid(at + ": type is missing");
       if (r.uuid.empty()) {
         if (r.to.empty()) return core::invalid(at + ": needs a uuid or a fq_name (to)");
-        auto u = uuid_of(r.type, r.to);
+        auto u = uuid_of(writer(), r.type, r.to);
         if (!u) return core::not_found(at + ": " + r.type + " " + join(r.to) + " does not exist");
         r.uuid = *u;
       }
-      const Identity* target = identity(r.uuid);
+      const auto target = identity(writer(), r.uuid);
       if (!target || target->type != r.type)
         return core::not_found(at + ": " + r.type + " " + r.uuid + " does not exist" +
                                (target ? " (that uuid is a " + target->type + ")" : ""));
@@ -946,7 +1023,7 @@ class ConfigDb::Impl {
         subnet_uuid = su->get<std::string>();
       }
     } else if (obj.parent_type == "floating-ip-pool") {
-      const Identity* pool = identity(obj.parent_uuid);
+      const auto pool = identity(writer(), obj.parent_uuid);
       if (!pool || pool->parent_type != "virtual-network")
         return core::invalid(what + ": floating-ip-pool " + obj.parent_uuid +
                              " has no virtual-network parent to allocate from");
@@ -973,7 +1050,7 @@ class ConfigDb::Impl {
       return core::invalid(what + ": a floating-ip needs a floating-ip-pool parent or an address");
     }
 
-    const Identity* vn = identity(vn_uuid);
+    const auto vn = identity(writer(), vn_uuid);
     const std::string vn_name =
         vn ? "virtual-network " + join(vn->fq_name) : "virtual-network " + vn_uuid;
     auto all = subnets_of_vn(vn_uuid);
@@ -1043,6 +1120,15 @@ class ConfigDb::Impl {
   std::unique_ptr<SqliteDb> db_;
   std::mt19937_64 rng_;
   std::map<std::string, AddressPool> pools_;  // subnet key -> free addresses
+  // Reader connections not in use (file DBs).
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+  std::atomic<bool> use_readers_{false};
+
+  // state_mu_ guards what reads and writes share: the identities, the read cache and the
+  // write generation. Held briefly, never across a query.
+  std::mutex state_mu_;
+  uint64_t generation_ = 0;  // + 1 per committed write
   // uuid -> identity of objects seen (read or written); an entry goes when its object is
   // deleted. Every write goes through this Impl, so it is never stale. Never iterated.
   std::unordered_map<std::string, Identity> identities_;
@@ -1050,28 +1136,43 @@ class ConfigDb::Impl {
  public:
   // ---- the read cache (see config_db.h) ----
 
-  // The cached object `uuid`, or nullptr; a hit becomes the most recent entry.
-  const ConfigObject* cached(const std::string& uuid) {
+  // The cached object `uuid`, or nullptr; a hit becomes the most recent entry. The
+  // object is immutable: copy it after the lock is released.
+  std::shared_ptr<const ConfigObject> cached(const std::string& uuid) {
+    std::lock_guard lock(state_mu_);
+    return cached_locked(uuid);
+  }
+  std::shared_ptr<const ConfigObject> cached_fq(const std::string& key) {
+    std::lock_guard lock(state_mu_);
+    auto it = cache_by_key_.find(key);
+    return it == cache_by_key_.end() ? nullptr : cached_locked(it->second);
+  }
+  // Keeps `o` as `c` just read it, unless a write committed since c's snapshot began.
+  void cache(const Conn& c, const ConfigObject& o) {
+    auto copy = std::make_shared<const ConfigObject>(o);
+    std::lock_guard lock(state_mu_);
+    if (current_locked(c)) cache_locked(std::move(copy));
+  }
+
+ private:
+  std::shared_ptr<const ConfigObject> cached_locked(const std::string& uuid) {
     auto it = cache_.find(uuid);
     if (it == cache_.end()) return nullptr;
     cache_order_.splice(cache_order_.begin(), cache_order_, it->second.order);
-    return &it->second.object;
+    return it->second.object;
   }
-  const ConfigObject* cached_fq(const std::string& key) {
-    auto it = cache_by_key_.find(key);
-    return it == cache_by_key_.end() ? nullptr : cached(it->second);
-  }
-  // Keeps `o` (as a read just returned it), evicting the least recently used entry.
-  void cache(const ConfigObject& o) {
+  // Keeps `o`, evicting the least recently used entry.
+  void cache_locked(std::shared_ptr<const ConfigObject> o) {
     if (kReadCacheObjects == 0) return;
-    uncache(o.uuid);
-    cache_order_.push_front(o.uuid);
-    std::string key = cache_key(o.type, o.fq_name);
-    cache_by_key_[key] = o.uuid;
-    cache_.emplace(o.uuid, CacheEntry{o, std::move(key), cache_order_.begin()});
+    uncache(o->uuid);
+    cache_order_.push_front(o->uuid);
+    std::string key = cache_key(o->type, o->fq_name);
+    cache_by_key_[key] = o->uuid;
+    const std::string uuid = o->uuid;
+    cache_.emplace(uuid, CacheEntry{std::move(o), std::move(key), cache_order_.begin()});
     while (cache_.size() > kReadCacheObjects) uncache(cache_order_.back());
   }
-  // Drops object `uuid` (it is being written).
+  // Drops object `uuid` (it was written).
   void uncache(const std::string& uuid) {
     auto it = cache_.find(uuid);
     if (it == cache_.end()) return;
@@ -1085,16 +1186,18 @@ class ConfigDb::Impl {
     cache_by_key_.clear();
     cache_order_.clear();
   }
+
+ public:
   // The objects whose uuids `sql` selects (parameters ?1..?n = binds; one column),
   // assembled from the cache: hits are copied, up to kMaxMisses misses are read one by
   // one (and cached). nullopt when more are missing (the caller runs its one query).
-  // Sorted as load() sorts. Inside a read snapshot.
-  std::optional<std::vector<ConfigObject>> assemble(const std::string& sql,
+  // Sorted as load() sorts. Inside a read snapshot of c.
+  std::optional<std::vector<ConfigObject>> assemble(const Conn& c, const std::string& sql,
                                                     const std::vector<std::string>& binds) {
     if (kReadCacheObjects == 0) return std::nullopt;
     std::vector<std::string> uuids;
     {
-      auto q = db_->query(sql);
+      auto q = c.db.query(sql);
       if (!q) return report(q.status()), std::nullopt;
       for (size_t i = 0; i < binds.size(); ++i) q->bind(static_cast<int>(i + 1), binds[i]);
       for (;;) {
@@ -1104,19 +1207,24 @@ class ConfigDb::Impl {
         uuids.push_back(q->text(0));
       }
     }
-    size_t misses = 0;
-    for (const auto& u : uuids)
-      if (!cache_.count(u) && ++misses > kMaxMisses) return std::nullopt;
+    std::vector<std::shared_ptr<const ConfigObject>> hits(uuids.size());
+    {
+      std::lock_guard lock(state_mu_);
+      size_t misses = 0;
+      for (const auto& u : uuids)
+        if (!cache_.count(u) && ++misses > kMaxMisses) return std::nullopt;
+      for (size_t i = 0; i < uuids.size(); ++i) hits[i] = cached_locked(uuids[i]);
+    }
     std::vector<ConfigObject> out;
     out.reserve(uuids.size());
-    for (const auto& u : uuids) {
-      if (const ConfigObject* o = cached(u)) {
-        out.push_back(*o);
+    for (size_t i = 0; i < uuids.size(); ++i) {
+      if (hits[i]) {
+        out.push_back(*hits[i]);
         continue;
       }
-      auto o = load_one(u);
+      auto o = load_one(c, uuids[i]);
       if (!o) return std::nullopt;
-      cache(*o);
+      cache(c, *o);
       out.push_back(std::move(*o));
     }
     std::sort(out.begin(), out.end(), [](const ConfigObject& a, const ConfigObject& b) {
@@ -1128,9 +1236,9 @@ class ConfigDb::Impl {
   }
 
   // Caches the objects of a query's answer unless it is large (it would push out the rest).
-  void cache_answer(const std::vector<ConfigObject>& objects) {
+  void cache_answer(const Conn& c, const std::vector<ConfigObject>& objects) {
     if (objects.size() > kCachedAnswer) return;
-    for (const auto& o : objects) cache(o);
+    for (const auto& o : objects) cache(c, o);
   }
 
   static std::string cache_key(const std::string& type, const FqName& fq) {
@@ -1139,7 +1247,7 @@ class ConfigDb::Impl {
 
  private:
   struct CacheEntry {
-    ConfigObject object;
+    std::shared_ptr<const ConfigObject> object;
     std::string key;  // cache_key(type, fq_name)
     std::list<std::string>::iterator order;
   };
@@ -1147,6 +1255,38 @@ class ConfigDb::Impl {
   std::unordered_map<std::string, std::string> cache_by_key_;    // cache_key -> uuid
   std::list<std::string> cache_order_;                           // uuids, most recent first
 };
+
+// Holds mu_ for one call and adds the time waited for it and held to lock_counts_.
+class ConfigDb::TimedLock {
+ public:
+  TimedLock(const ConfigDb& db, bool write)
+      : counts_(db.lock_counts_ + (write ? 0 : 3)), asked_(Steady::now()), lock_(db.mu_),
+        got_(Steady::now()) {}
+  ~TimedLock() {
+    const auto done = Steady::now();
+    counts_[0].fetch_add(1, std::memory_order_relaxed);
+    counts_[1].fetch_add(ns(done - got_), std::memory_order_relaxed);
+    counts_[2].fetch_add(ns(got_ - asked_), std::memory_order_relaxed);
+  }
+
+ private:
+  using Steady = std::chrono::steady_clock;
+  static uint64_t ns(Steady::duration d) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  }
+  std::atomic<uint64_t>* counts_;
+  Steady::time_point asked_;
+  std::lock_guard<std::mutex> lock_;
+  Steady::time_point got_;
+};
+
+ConfigDb::LockStats ConfigDb::lock_stats() const {
+  auto use = [this](int at) {
+    return LockUse{lock_counts_[at].load(), core::Nanos(lock_counts_[at + 1].load()),
+                   core::Nanos(lock_counts_[at + 2].load())};
+  };
+  return {use(0), use(3)};
+}
 
 ConfigDb::ConfigDb(core::Bus& bus, core::Clock& clock, std::string sqlite_path,
                    std::optional<uint64_t> uuid_seed) {
@@ -1171,144 +1311,154 @@ core::Result<std::unique_ptr<ConfigDb>> ConfigDb::open(core::Bus& bus, core::Clo
 ConfigDb::~ConfigDb() = default;
 
 core::Result<ConfigObject> ConfigDb::create(ConfigObject object) {
-  std::lock_guard lock(mu_);
+  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  auto r = impl_->create(std::move(object));
-  if (r.is_ok()) impl_->uncache(r->uuid);
-  return r;
+  return impl_->create(std::move(object));
 }
 
 core::Result<ConfigObject> ConfigDb::update(ConfigObject object) {
-  std::lock_guard lock(mu_);
+  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  impl_->uncache(object.uuid);
   return impl_->update(std::move(object));
 }
 
 core::Status ConfigDb::remove(const std::string& type, const std::string& uuid) {
-  std::lock_guard lock(mu_);
+  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  impl_->uncache_all();  // rare; whatever a delete touches is read again
   return impl_->remove(type, uuid);
 }
 
 core::Status ConfigDb::ref_update(const std::string& type, const std::string& uuid,
                                   const std::string& ref_type, const std::string& ref_uuid,
                                   RefOp op, nlohmann::json attr) {
-  std::lock_guard lock(mu_);
+  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  impl_->uncache(uuid);
   return impl_->ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
 }
 
+// Runs fn(conn) in one read snapshot: on a reader connection of its own, beside the
+// writer and other readers; for a ":memory:" DB on the writer's, under mu_.
+template <class F>
+auto ConfigDb::reading(F&& fn) const {
+  if (auto reader = impl_->take_reader()) {
+    const auto start = std::chrono::steady_clock::now();
+    Impl::Conn c{*reader, impl_->generation()};
+    auto out = impl_->snapshot(c, [&] { return fn(c); });
+    impl_->give_back(std::move(reader));
+    lock_counts_[3].fetch_add(1, std::memory_order_relaxed);
+    lock_counts_[4].fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count()),
+        std::memory_order_relaxed);
+    return out;
+  }
+  TimedLock lock(*this, false);
+  Impl::Conn c = impl_->writer();
+  return impl_->snapshot(c, [&] { return fn(c); });
+}
+
 std::optional<ConfigObject> ConfigDb::read(const std::string& uuid) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
-  if (const ConfigObject* hit = impl_->cached(uuid)) return *hit;
-  auto o = impl_->snapshot([&] { return impl_->load_one(uuid); });
-  if (o) impl_->cache(*o);
-  return o;
+  if (auto hit = impl_->cached(uuid)) return *hit;
+  return reading([&](const Impl::Conn& c) {
+    auto o = impl_->load_one(c, uuid);
+    if (o) impl_->cache(c, *o);
+    return o;
+  });
 }
 
 std::optional<ConfigObject> ConfigDb::read_uncached(const std::string& uuid) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
-  return impl_->snapshot([&] { return impl_->load_one(uuid); });
+  return reading([&](const Impl::Conn& c) { return impl_->load_one(c, uuid); });
 }
 
 std::optional<ConfigObject> ConfigDb::read_fq(const std::string& type, const FqName& fq) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
-  const std::string key = Impl::cache_key(type, fq);
-  if (const ConfigObject* hit = impl_->cached_fq(key)) return *hit;
-  auto v = impl_->snapshot([&] {
-    return impl_->load("o.type = ?1 AND o.fq_name = ?2", {type, nlohmann::json(fq).dump()});
+  if (auto hit = impl_->cached_fq(Impl::cache_key(type, fq))) return *hit;
+  return reading([&](const Impl::Conn& c) -> std::optional<ConfigObject> {
+    auto v = impl_->load(c, "o.type = ?1 AND o.fq_name = ?2", {type, nlohmann::json(fq).dump()});
+    if (v.empty()) return std::nullopt;
+    impl_->cache(c, v.front());
+    return std::move(v.front());
   });
-  if (v.empty()) return std::nullopt;
-  impl_->cache(v.front());
-  return std::move(v.front());
 }
 
 std::vector<ConfigObject> ConfigDb::list(const std::string& type,
                                          const std::string& parent_uuid) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return {};
-  return impl_->snapshot([&] {
-    if (parent_uuid.empty()) return impl_->load("o.type = ?1", {type});
-    return impl_->load("o.type = ?1 AND o.parent_uuid = ?2", {type, parent_uuid});
+  return reading([&](const Impl::Conn& c) {
+    if (parent_uuid.empty()) return impl_->load(c, "o.type = ?1", {type});
+    return impl_->load(c, "o.type = ?1 AND o.parent_uuid = ?2", {type, parent_uuid});
   });
 }
 
 std::optional<std::string> ConfigDb::uuid_of(const std::string& type, const FqName& fq) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return std::nullopt;
-  if (const ConfigObject* hit = impl_->cached_fq(Impl::cache_key(type, fq))) return hit->uuid;
-  return impl_->snapshot([&] { return impl_->uuid_of(type, fq); });
+  if (auto hit = impl_->cached_fq(Impl::cache_key(type, fq))) return hit->uuid;
+  return reading([&](const Impl::Conn& c) { return impl_->uuid_of(c, type, fq); });
 }
 
 std::vector<std::string> ConfigDb::back_ref_uuids(const std::string& uuid,
                                                   const std::string& from_type) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return {};
-  return impl_->snapshot([&]() -> std::vector<std::string> {
-    return impl_->referrer_uuids(uuid, from_type);
-  });
+  return reading(
+      [&](const Impl::Conn& c) { return impl_->referrer_uuids(c, uuid, from_type); });
 }
 
 std::vector<ConfigObject> ConfigDb::back_refs(const std::string& uuid,
                                               const std::string& from_type) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return {};
-  return impl_->snapshot([&]() -> std::vector<ConfigObject> {
+  return reading([&](const Impl::Conn& c) -> std::vector<ConfigObject> {
     // The referrers' uuids through refs_by_to, their objects from the read cache (a
     // virtual-router, with a ref to every VM of its node, is copied, not read back ref by
     // ref); else one query. "+o.type" keeps SQLite from scanning every object of the type
     // through the (type, fq_name) index instead (O(objects of the type) per call).
     if (from_type.empty()) {
-      if (auto hit = impl_->assemble("SELECT from_uuid FROM refs WHERE to_uuid = ?1", {uuid}))
+      if (auto hit = impl_->assemble(c, "SELECT from_uuid FROM refs WHERE to_uuid = ?1", {uuid}))
         return std::move(*hit);
-      auto out = impl_->load("o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
-      impl_->cache_answer(out);
+      auto out =
+          impl_->load(c, "o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
+      impl_->cache_answer(c, out);
       return out;
     }
-    if (auto hit = impl_->assemble(
-            "SELECT o.uuid FROM refs r JOIN objects o ON o.uuid = r.from_uuid "
-            "WHERE r.to_uuid = ?1 AND o.type = ?2",
-            {uuid, from_type}))
+    if (auto hit = impl_->assemble(c,
+                                   "SELECT o.uuid FROM refs r JOIN objects o ON o.uuid = "
+                                   "r.from_uuid WHERE r.to_uuid = ?1 AND o.type = ?2",
+                                   {uuid, from_type}))
       return std::move(*hit);
-    auto out =
-        impl_->load("+o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
-                    {uuid, from_type});
-    impl_->cache_answer(out);
+    auto out = impl_->load(
+        c, "+o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
+        {uuid, from_type});
+    impl_->cache_answer(c, out);
     return out;
   });
 }
 
 std::vector<ConfigObject> ConfigDb::children(const std::string& uuid,
                                              const std::string& child_type) const {
-  std::lock_guard lock(mu_);
   if (!impl_) return {};
-  return impl_->snapshot([&]() -> std::vector<ConfigObject> {
+  return reading([&](const Impl::Conn& c) -> std::vector<ConfigObject> {
     // The children's uuids through objects_by_parent, their objects from the read cache;
     // else one query.
     if (child_type.empty()) {
-      if (auto hit = impl_->assemble("SELECT uuid FROM objects WHERE parent_uuid = ?1", {uuid}))
+      if (auto hit = impl_->assemble(c, "SELECT uuid FROM objects WHERE parent_uuid = ?1", {uuid}))
         return std::move(*hit);
-      auto out = impl_->load("o.parent_uuid = ?1", {uuid});
-      impl_->cache_answer(out);
+      auto out = impl_->load(c, "o.parent_uuid = ?1", {uuid});
+      impl_->cache_answer(c, out);
       return out;
     }
     if (auto hit = impl_->assemble(
-            "SELECT uuid FROM objects WHERE parent_uuid = ?1 AND type = ?2", {uuid, child_type}))
+            c, "SELECT uuid FROM objects WHERE parent_uuid = ?1 AND type = ?2", {uuid, child_type}))
       return std::move(*hit);
-    auto out = impl_->load("o.parent_uuid = ?1 AND o.type = ?2", {uuid, child_type});
-    impl_->cache_answer(out);
+    auto out = impl_->load(c, "o.parent_uuid = ?1 AND o.type = ?2", {uuid, child_type});
+    impl_->cache_answer(c, out);
     return out;
   });
 }
 
 std::vector<IpAllocation> ConfigDb::allocations() const {
-  std::lock_guard lock(mu_);
+  TimedLock lock(*this, false);
   if (!impl_) return {};
   return impl_->allocations();
 }

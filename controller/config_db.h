@@ -17,14 +17,19 @@
 // return, built without reading the object back.
 //
 // Reads: each call is one read transaction and one query (objects joined with their
-// refs). The immutable part of each object seen (type, fq_name, parent) is kept in memory,
-// so validating refs and naming ref targets (`to`) costs no query; every write goes
+// refs). On a file DB a read runs on a reader connection of its own (WAL: it sees the
+// last commit before it began), beside the writer and other readers, without the
+// writer's mutex; a ":memory:" DB has one connection, so its reads take the mutex. The
+// immutable part of each object seen (type, fq_name, parent) is kept in memory, so
+// validating refs and naming ref targets (`to`) costs no query; every write goes
 // through this object, so that memory is never stale (the file must not be written by
 // anyone else while it is open). read() and read_fq() also keep the last 4,096 objects
 // they returned (least recently used out): a hit costs a copy, no query. A write drops
 // the object it writes (create, update, ref_update: only that object changes; remove
-// drops them all), so a hit is what the query would return (config_db_test compares
-// them over random histories with read_uncached()). back_refs() and children() first
+// drops them all) after its commit and before its notification, and starts a new write
+// generation; a read keeps what it read only if no write committed since its snapshot
+// began, so a hit is what the query would return (config_db_test compares them over
+// random histories with read_uncached(), and with readers racing a writer). back_refs() and children() first
 // select only the uuids (through the refs_by_to / objects_by_parent indexes) and copy
 // the objects from the cache, reading at most 4 missing ones one by one; with more
 // missing they run their one query, and cache its answer when it has at most 512
@@ -46,9 +51,11 @@
 //    their `to` filled in on every read.
 //  - ref_update kDelete of a ref that does not exist is a no-op: no write, no notification.
 //
-// Thread-safe: one mutex around every call.
+// Thread-safe: one mutex around every write (and every read of a ":memory:" DB); reads
+// of a file DB share only short critical sections (the read cache, the identities).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -117,11 +124,29 @@ class ConfigDb : public ConfigApi {
   // Every allocated address, ordered by subnet key and address.
   std::vector<IpAllocation> allocations() const;
 
+  // How the one mutex was used since the DB was opened, per kind of call: benchmarks
+  // print it to show where the config DB serialises its callers. Thread-safe.
+  struct LockUse {
+    uint64_t calls = 0;
+    core::Nanos held{0};    // inside the call, lock held
+    core::Nanos waited{0};  // waiting for the lock
+  };
+  struct LockStats {
+    LockUse writes;  // create, update, remove, ref_update
+    LockUse reads;   // every other call
+  };
+  LockStats lock_stats() const;
+
   class Impl;
 
  private:
+  class TimedLock;
+  template <class F>
+  auto reading(F&& fn) const;
+
   core::Status open_status_;
   mutable std::mutex mu_;
+  mutable std::atomic<uint64_t> lock_counts_[6] = {};  // LockStats as calls, held ns, waited ns
   std::unique_ptr<Impl> impl_;
 };
 

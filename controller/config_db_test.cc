@@ -1119,11 +1119,15 @@ TEST(ConfigDbFileTest, OpenFailureIsReportedByEveryCall) {
   EXPECT_TRUE(broken.list("domain").empty());
 }
 
-TEST(ConfigDbThreadTest, NotificationsArePublishedAfterCommit) {
+class ConfigDbNotifyTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ConfigDbNotifyTest, NotificationsArePublishedAfterCommit) {
   // A subscriber on another thread that reads the object it hears about always finds it
-  // (and finds a deleted one gone).
+  // (and finds a deleted one gone): on ":memory:" (one connection) and on a file, where
+  // the subscriber reads on a reader connection of its own.
   core::Bus bus(core::SystemClock::instance(), core::Bus::Mode::kThreaded, 2);
-  ConfigDb db(bus, core::SystemClock::instance(), ":memory:");
+  ConfigDb db(bus, core::SystemClock::instance(),
+              GetParam() ? temp_db_path("notify-after-commit") : ":memory:");
   std::atomic<int> found{0}, gone{0}, wrong{0};
   bus.subscribe("reader", "config.changed.", [&](const core::Envelope& e) {
     auto o = db.read(e.body["uuid"].get<std::string>());
@@ -1144,6 +1148,64 @@ TEST(ConfigDbThreadTest, NotificationsArePublishedAfterCommit) {
   EXPECT_EQ(found.load(), 50);
   EXPECT_EQ(gone.load(), 25);
   EXPECT_EQ(wrong.load(), 0);
+}
+INSTANTIATE_TEST_SUITE_P(MemoryAndFile, ConfigDbNotifyTest, ::testing::Bool());
+
+TEST(ConfigDbThreadTest, ReadersBesideTheWriterNeverSeeOrCacheAnOldObject) {
+  // A file DB: reads run on reader connections of their own, beside the writer. A read
+  // that began before a write committed must not put its older copy into the read cache:
+  // the writer, reading right after each update, must find its own write every time, and
+  // no reader may see the counter go back.
+  const std::string path = temp_db_path("concurrent-readers");
+  core::Bus bus(core::SystemClock::instance(), core::Bus::Mode::kThreaded, 2);
+  ConfigDb db(bus, core::SystemClock::instance(), path);
+  ASSERT_TRUE(db.open_status().is_ok()) << db.open_status().to_string();
+  auto vm = db.create(make("virtual-machine", {"vm"}));
+  ASSERT_TRUE(vm.is_ok());
+  auto vr = make("virtual-router", {"node-1"});
+  vr.refs = {ref("virtual-machine", vm->uuid)};
+  auto router = db.create(vr);
+  ASSERT_TRUE(router.is_ok()) << router.status().to_string();
+  auto counter = [](const std::optional<ConfigObject>& o) {
+    return o && o->props.contains("n") ? o->props["n"].get<int>() : -1;
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, went_back{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      int last = -1;
+      for (int k = 0; k < 200000 && !stop; ++k) {
+        int n = -1;
+        if (t == 0) n = counter(db.read(vm->uuid));
+        if (t == 1) n = counter(db.read_fq("virtual-machine", {"vm"}));
+        if (t == 2) {
+          // The virtual-router that refers to the VM, from the cache or one query.
+          auto referrers = db.back_refs(vm->uuid, "virtual-router");
+          n = counter(db.read(vm->uuid));
+          if (referrers.size() != 1) ++went_back;
+        }
+        if (n < last) ++went_back;
+        last = std::max(last, n);
+        ++reads;
+      }
+    });
+  }
+  int stale = 0;
+  for (int k = 0; k < 300; ++k) {
+    ConfigObject o = *vm;
+    o.props = {{"n", k}};
+    ASSERT_TRUE(db.update(o).is_ok());
+    if (counter(db.read(vm->uuid)) != k) ++stale;
+    if (counter(db.read_fq("virtual-machine", {"vm"})) != k) ++stale;
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(10)));
+  EXPECT_EQ(stale, 0);
+  EXPECT_EQ(went_back.load(), 0);
+  EXPECT_GT(reads.load(), 300);
+  EXPECT_EQ(counter(db.read_uncached(vm->uuid)), 299);
 }
 
 TEST(ConfigDbThreadTest, ConcurrentWritersGetDistinctAddresses) {

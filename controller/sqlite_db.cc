@@ -91,6 +91,20 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) 
   return out;
 }
 
+core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open_reader(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return core::unavailable("sqlite: cannot open config DB " + path + " for reading: " + msg);
+  }
+  std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
+  sqlite3_busy_timeout(db, 5000);
+  if (auto s = out->exec("PRAGMA query_only=ON; PRAGMA cache_size=-4096;"); !s.is_ok()) return s;
+  return out;
+}
+
 SqliteDb::~SqliteDb() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);

@@ -1,7 +1,8 @@
 // A small RAII wrapper over the SQLite C API for the config DB: one connection, a cache
 // of prepared statements keyed by their SQL text, and transactions.
 //
-// Not thread-safe: the owner (ConfigDb) serialises every call with its own mutex.
+// Not thread-safe: one thread at a time per SqliteDb (ConfigDb serialises its writer
+// connection with its mutex and hands each reader connection to one read at a time).
 #pragma once
 
 #include <cstdint>
@@ -59,6 +60,10 @@ class SqliteDb {
   // database. File databases are switched to WAL journaling with synchronous=NORMAL.
   // Foreign keys are on. kUnavailable with SQLite's message when the file cannot be opened.
   static core::Result<std::unique_ptr<SqliteDb>> open(const std::string& path);
+  // Opens a second connection to the file database at `path` for reads only (query_only,
+  // a small page cache: the file's pages are in the OS cache). In WAL mode its read
+  // transactions run beside the writer's: each sees the last commit before it began.
+  static core::Result<std::unique_ptr<SqliteDb>> open_reader(const std::string& path);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
