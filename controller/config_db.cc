@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <iostream>
 #include <list>
 #include <map>
@@ -1105,6 +1106,8 @@ class ConfigDb::Impl {
     return q->bind(1, p.key).bind(2, static_cast<int64_t>(p.address)).bind(3, owner).run();
   }
 
+  // Queues the notification of a committed write (mu_ held, so the queue is in commit
+  // order); publish_notes() publishes it once mu_ is released.
   void notify(const std::string& op, const std::string& type, const std::string& uuid,
               const FqName& fq, const std::string& detail) {
     json body = {{"op", op},
@@ -1112,8 +1115,39 @@ class ConfigDb::Impl {
                  {"uuid", uuid},
                  {"fq_name", fq},
                  {"summary", op + " " + type + " " + join(fq) + detail}};
-    bus_.publish(kModule, "config.changed." + type, std::move(body));
+    std::lock_guard lock(notes_mu_);
+    notes_.push_back({"config.changed." + type, std::move(body), core::current_trace_context()});
   }
+
+ public:
+  // Publishes the queued notifications, in commit order, each in the trace of the write
+  // that made it. Called by every write after it released mu_: the next write commits
+  // while this one is published. When it returns, the caller's own notification has been
+  // published (by this call, or by the one that held publish_mu_ before it).
+  void publish_notes() {
+    std::lock_guard publishing(publish_mu_);
+    for (;;) {
+      Note note;
+      {
+        std::lock_guard lock(notes_mu_);
+        if (notes_.empty()) return;
+        note = std::move(notes_.front());
+        notes_.pop_front();
+      }
+      core::ScopedTraceContext context(note.context);
+      bus_.publish(kModule, note.topic, std::move(note.body));
+    }
+  }
+
+ private:
+  struct Note {
+    std::string topic;
+    json body;
+    core::TraceContext context;
+  };
+  std::mutex publish_mu_;  // one publisher at a time, so notes go out in queue order
+  std::mutex notes_mu_;
+  std::deque<Note> notes_;
 
   core::Bus& bus_;
   core::Clock& clock_;
@@ -1310,30 +1344,38 @@ core::Result<std::unique_ptr<ConfigDb>> ConfigDb::open(core::Bus& bus, core::Clo
 
 ConfigDb::~ConfigDb() = default;
 
+// Every write: the write under mu_, then its notification outside it.
+template <class F>
+auto ConfigDb::writing(F&& fn) {
+  auto out = [&] {
+    TimedLock lock(*this, true);
+    return fn();
+  }();
+  impl_->publish_notes();
+  return out;
+}
+
 core::Result<ConfigObject> ConfigDb::create(ConfigObject object) {
-  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  return impl_->create(std::move(object));
+  return writing([&] { return impl_->create(std::move(object)); });
 }
 
 core::Result<ConfigObject> ConfigDb::update(ConfigObject object) {
-  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  return impl_->update(std::move(object));
+  return writing([&] { return impl_->update(std::move(object)); });
 }
 
 core::Status ConfigDb::remove(const std::string& type, const std::string& uuid) {
-  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  return impl_->remove(type, uuid);
+  return writing([&] { return impl_->remove(type, uuid); });
 }
 
 core::Status ConfigDb::ref_update(const std::string& type, const std::string& uuid,
                                   const std::string& ref_type, const std::string& ref_uuid,
                                   RefOp op, nlohmann::json attr) {
-  TimedLock lock(*this, true);
   if (!impl_) return open_status_;
-  return impl_->ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr));
+  return writing(
+      [&] { return impl_->ref_update(type, uuid, ref_type, ref_uuid, op, std::move(attr)); });
 }
 
 // Runs fn(conn) in one read snapshot: on a reader connection of its own, beside the

@@ -11,8 +11,9 @@
 // Every write is one transaction (BEGIN IMMEDIATE; the reads that validate it run inside
 // it, so they see exactly the state it commits over); after it commits, one notification
 // is published on the bus ("config.changed.<type>", see config_api.h) from module
-// "config-db". Notifications are published in commit order (under the same lock as the
-// write). A file DB runs in WAL mode with synchronous=NORMAL: a write that returned
+// "config-db", in the trace of the write. Notifications are published in commit order
+// (queued under the write's lock, published after it is released, one publisher at a
+// time), and before the write returns. A file DB runs in WAL mode with synchronous=NORMAL: a write that returned
 // survives a kill -9 of the process. create() and update() return what a read would
 // return, built without reading the object back.
 //
@@ -143,6 +144,8 @@ class ConfigDb : public ConfigApi {
   class TimedLock;
   template <class F>
   auto reading(F&& fn) const;
+  template <class F>
+  auto writing(F&& fn);
 
   core::Status open_status_;
   mutable std::mutex mu_;

@@ -1211,8 +1211,18 @@ TEST(ConfigDbThreadTest, ReadersBesideTheWriterNeverSeeOrCacheAnOldObject) {
 TEST(ConfigDbThreadTest, ConcurrentWritersGetDistinctAddresses) {
   core::Bus bus(core::SystemClock::instance(), core::Bus::Mode::kThreaded, 2);
   ConfigDb db(bus, core::SystemClock::instance(), ":memory:");
-  std::atomic<int> notified{0};
-  bus.subscribe("test", "config.changed.instance-ip", [&](const core::Envelope&) { ++notified; });
+  // Notifications are published in commit order, also when writers race: the IPAM hands
+  // out addresses from the top down, so the addresses they name must go strictly down.
+  std::atomic<int> notified{0}, out_of_order{0};
+  int last_octet = 256;  // every address is 10.47.255.x
+  bus.subscribe("test", "config.changed.instance-ip", [&](const core::Envelope& e) {
+    ++notified;
+    const std::string summary = e.body["summary"].get<std::string>();  // "... (10.47.255.7)"
+    const std::string address = summary.substr(summary.rfind('(') + 1);
+    const int octet = std::stoi(address.substr(address.rfind('.') + 1));
+    if (octet >= last_octet) ++out_of_order;
+    last_octet = octet;
+  });
   auto ipam = make("network-ipam", {"ipam"});
   ipam.props["ipam_subnets"] = {{"subnets", json::array({subnet("10.32.0.0", 12)})}};
   auto i = db.create(ipam);
@@ -1242,6 +1252,7 @@ TEST(ConfigDbThreadTest, ConcurrentWritersGetDistinctAddresses) {
   EXPECT_TRUE(addresses.count("10.47.255.53"));
   EXPECT_FALSE(addresses.count("10.47.255.52"));
   EXPECT_EQ(notified.load(), 200);
+  EXPECT_EQ(out_of_order.load(), 0);
   EXPECT_EQ(db.list("instance-ip").size(), 200u);
 }
 
