@@ -65,7 +65,7 @@ Graph read_graph(const ConfigApi& api) {
           g.fips_of_vmi[vmi].push_back(uuid);
         g.fips.push_back(uuid);
       }
-      g.objects.emplace(uuid, std::move(o));
+      g.objects.emplace(uuid, agent_projection(std::move(o)));
     }
   }
   for (auto& [vm, nodes] : g.nodes_of_vm) {
@@ -735,6 +735,7 @@ struct AgentViewsIndex::State {
   void apply(const std::string& type, const std::string& uuid, std::optional<ConfigObject> now) {
     if (!walked_types().count(type) || (now && (now->type != type || now->uuid != uuid)))
       now.reset();
+    if (now) now = agent_projection(std::move(*now));
     auto it = objects.find(uuid);
     const ConfigObject* old = it == objects.end() ? nullptr : &it->second.object;
     if (!old && !now) return;
@@ -1009,6 +1010,38 @@ struct AgentViewsIndex::State {
 
 AgentViewsIndex::AgentViewsIndex() : s_(std::make_unique<State>()) {}
 AgentViewsIndex::~AgentViewsIndex() = default;
+
+const std::map<std::string, std::set<std::string>>& agent_props() {
+  // What the walk and agent/agent_view.cc read: the underlay address, the interface's
+  // preference, MAC and service interface type, addresses, the native load balancer's
+  // port mappings, the service template's virtualization type, the service instance's
+  // bindings (haproxy config, lb uuid), the IPAM's flat subnets.
+  static const std::map<std::string, std::set<std::string>> kProps = {
+      {"virtual-router", {"virtual_router_ip_address"}},
+      {"virtual-machine-interface",
+       {"virtual_machine_interface_properties", "virtual_machine_interface_mac_addresses"}},
+      {"instance-ip", {"instance_ip_address"}},
+      {"floating-ip",
+       {"floating_ip_address", "floating_ip_fixed_ip_address", "floating_ip_port_mappings"}},
+      {"service-template", {"service_template_properties"}},
+      {"service-instance", {"service_instance_bindings"}},
+      {"network-ipam", {"ipam_subnets"}},
+  };
+  return kProps;
+}
+
+ConfigObject agent_projection(ConfigObject object) {
+  static const std::set<std::string> kNone;
+  auto kept = agent_props().find(object.type);
+  const std::set<std::string>& names = kept == agent_props().end() ? kNone : kept->second;
+  json props = json::object();
+  if (object.props.is_object())
+    for (const auto& name : names)
+      if (auto it = object.props.find(name); it != object.props.end())
+        props[name] = std::move(*it);
+  object.props = std::move(props);
+  return object;
+}
 
 void AgentViewsIndex::load(const ConfigApi& api) {
   LiveAgents live = std::move(s_->live);

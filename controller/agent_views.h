@@ -8,6 +8,8 @@
 //   VMI, VN (VMI refs) -> network-ipam (VN refs)
 // A VM is hosted on every node whose virtual-router refers to it.
 //
+// Objects are sent as agent_projection() makes them (below).
+//
 // Routes (docs/contracts.md): every instance-ip address of a VMI hosted on a live node is
 // a /32 path with the VMI's virtual_machine_interface_properties.local_preference (100
 // when absent). Per prefix the best path wins: higher local_pref, then lower node name,
@@ -58,6 +60,17 @@ AgentViews compute_agent_views(const ConfigApi& api, const LiveAgents& live);
 
 // The types the walk reads (a change of any other type never changes a view).
 const std::set<std::string>& walked_types();
+
+// What an agent is sent of a walked config object. As Contrail's control-node sends each
+// vrouter only the properties its IFMap schema subset names, a view carries uuid, type,
+// fq_name, parent, the refs (with their attrs) and, per type, only the props the agent
+// acts on (agent_props()); id_perms, perms2, annotations, display_name and the like stay
+// in the config DB. Views (and the control-node's mirror of the graph) hold objects so
+// projected: about a third of their size.
+ConfigObject agent_projection(ConfigObject object);
+
+// The props agent_projection() keeps, by type (a type not listed keeps none).
+const std::map<std::string, std::set<std::string>>& agent_props();
 
 // The same views, kept up to date one changed object at a time, so that a change costs
 // what it touches rather than a read of the whole graph. The control-node feeds it from

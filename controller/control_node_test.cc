@@ -276,7 +276,9 @@ TEST_F(ControlNodeTest, RoutesServicesAndFloatingIpsPerNode) {
   json vr_obj;
   for (const auto& o : v1["objects"])
     if (o["type"] == "virtual-router") vr_obj = o;
-  EXPECT_EQ(vr_obj, json(*db_.read(vr_["node-1"])));
+  // Projected: the props an agent acts on, not id_perms or display_name.
+  EXPECT_EQ(vr_obj, json(agent_projection(*db_.read(vr_["node-1"]))));
+  EXPECT_EQ(vr_obj["props"], (json{{"virtual_router_ip_address", "169.254.1.1"}}));
   EXPECT_EQ(v1["objects"][0]["type"], "floating-ip");
   EXPECT_EQ(cn_.view_of("node-1"), v1);
 }
@@ -344,10 +346,16 @@ TEST_F(ControlNodeTest, UnchangedRecomputePublishesNothing) {
   create("loadbalancer-listener", {"default-domain", "k8s-default", "l"}, project_.uuid);
   EXPECT_TRUE(pushes().empty());
   EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 1);
-  // An update to an object in node-2's view only goes to node-2.
+  // A change of a prop agents are not sent (agent_projection) sends nothing.
   ConfigObject vm = *db_.read(b_.vm.uuid);
   vm.props["display_name"] = "pod-b";
   ASSERT_TRUE(db_.update(vm).is_ok());
+  EXPECT_TRUE(pushes().empty());
+  EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 2);
+  // An update to an object in node-2's view only goes to node-2.
+  ConfigObject vmi = *db_.read(b_.vmi.uuid);
+  vmi.props["virtual_machine_interface_mac_addresses"] = {{"mac_address", {"02:00:00:00:00:0b"}}};
+  ASSERT_TRUE(db_.update(vmi).is_ok());
   EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-2 v2"}));
 }
 
@@ -457,9 +465,9 @@ TEST_F(ControlNodeTest, AChangeInOneViewBuildsOnlyThatView) {
   agent("node-2", "up");
   pushes();
   ConfigObject si = *db_.read(si_.uuid);  // reached by both nodes (VM-0 and VM-1)
-  ConfigObject vm = *db_.read(a_.vm.uuid);
-  vm.props["display_name"] = "pod-a";
-  ASSERT_TRUE(db_.update(vm).is_ok());
+  ConfigObject vmi = *db_.read(a_.vmi.uuid);
+  vmi.props["virtual_machine_interface_mac_addresses"] = {{"mac_address", {"02:00:00:00:00:0a"}}};
+  ASSERT_TRUE(db_.update(vmi).is_ok());
   EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-1 v2"}));
   auto stats = cn_.last_recompute();
   EXPECT_EQ(stats.views_built, 1u);
@@ -468,7 +476,8 @@ TEST_F(ControlNodeTest, AChangeInOneViewBuildsOnlyThatView) {
   EXPECT_EQ(stats.prefixes, 0u);
   EXPECT_EQ(stats.floating_ips, 0u);
   // The service-instance is in both views: both are rebuilt and pushed, nothing else.
-  si.props["display_name"] = "ingress";
+  si.props["service_instance_bindings"]["key_value_pair"].push_back(
+      {{"key", "note"}, {"value", "changed"}});
   ASSERT_TRUE(db_.update(si).is_ok());
   EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-1 v3", "xmpp.node-2 v2"}));
   EXPECT_EQ(cn_.last_recompute().views_built, 2u);
@@ -501,9 +510,10 @@ TEST_F(ControlNodeTest, ABurstIsPushedUnderTheNewestChangesTrace) {
   uint64_t newest = 0;
   for (const char* name : {"x", "y"}) {
     core::TraceScope scope(bus_, "test", std::string("apply ") + name);
-    ConfigObject vm = *db_.read(b_.vm.uuid);
-    vm.props["display_name"] = name;
-    ASSERT_TRUE(db_.update(vm).is_ok());
+    ConfigObject vmi = *db_.read(b_.vmi.uuid);
+    vmi.props["virtual_machine_interface_mac_addresses"] = {
+        {"mac_address", {std::string("02:00:00:00:00:") + (name[0] == 'x' ? "01" : "02")}}};
+    ASSERT_TRUE(db_.update(vmi).is_ok());
     newest = scope.trace_id();
   }
   push_traces_.clear();
