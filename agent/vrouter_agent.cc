@@ -79,6 +79,13 @@ void VrouterAgent::set_node_ready(bool ready) {
 
 core::Status VrouterAgent::start() {
   if (running()) return core::Status::ok();
+  {
+    // A (re)started agent holds no view: the control-node sends it the whole one.
+    std::lock_guard lock(inbox_mu_);
+    received_ = core::ViewAssembler();
+    inbox_pending_ = false;
+    inbox_version_ = 0;
+  }
   if (vrouter_netns_name(options_.node).empty()) {
     return core::invalid("vrouter agent: node name '" + options_.node + "' is not a DNS name");
   }
@@ -205,10 +212,34 @@ void VrouterAgent::on_view(const core::Envelope& e) {
       e.body["version"].get<int64_t>() >= 0) {
     version = e.body["version"].get<uint64_t>();
   }
+  core::Status added;
   {
     std::lock_guard lock(inbox_mu_);
-    inbox_ = e.body;
-    inbox_version_ = version;
+    added = received_.apply(e.body);
+    if (added.is_ok()) {
+      inbox_pending_ = true;
+      inbox_version_ = version;
+    }
+  }
+  if (!added.is_ok()) {
+    // Not applied. A change on a version this agent does not hold (it restarted, or
+    // missed one): ask the control-node for the whole view.
+    const bool resync = added.code() == core::Code::kConflict;
+    {
+      std::lock_guard lock(snapshot_mu_);
+      snapshot_["acked_version"] = version;
+      snapshot_["ack_ok"] = false;
+      snapshot_["ack_error"] = added.message();
+    }
+    bus_.publish(module(), "agent.ack",
+                 {{"node", options_.node},
+                  {"version", version},
+                  {"ok", false},
+                  {"error", added.message()},
+                  {"resync", resync},
+                  {"summary", "view v" + std::to_string(version) + " on " + options_.node +
+                                  " not applied: " + added.message()}});
+    return;
   }
   auto life = life_;
   bus_.post(module() + ".apply", [this, life, version] {
@@ -223,9 +254,9 @@ void VrouterAgent::apply_if_latest(uint64_t version) {
   {
     std::lock_guard lock(inbox_mu_);
     newest = inbox_version_;
-    if (newest == version && !inbox_.is_null()) {
-      body = std::move(inbox_);
-      inbox_ = nullptr;
+    if (newest == version && inbox_pending_) {
+      body = received_.view();
+      inbox_pending_ = false;
     }
   }
   auto ack = [&](bool ok, const std::string& error, const std::string& summary) {

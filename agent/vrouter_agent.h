@@ -60,6 +60,7 @@
 #include "agent/kubelet.h"
 #include "agent/tls_secrets.h"
 #include "core/bus.h"
+#include "core/view_assembler.h"
 #include "kube/object_store.h"
 
 namespace csim::agent {
@@ -156,9 +157,12 @@ class VrouterAgent {
   std::string underlay_;
   int lock_fd_ = -1;
 
-  // Receive strand -> apply strand hand-over.
+  // Receive strand -> apply strand hand-over: each message is added to the whole view as
+  // it arrives (in order; a push may carry only what changed); the apply strand applies
+  // the newest whole view, skipping versions superseded meanwhile.
   std::mutex inbox_mu_;
-  nlohmann::json inbox_;  // newest view not yet applied
+  core::ViewAssembler received_;  // the whole view the messages so far add up to
+  bool inbox_pending_ = false;    // received_ holds a version not yet applied
   uint64_t inbox_version_ = 0;
 
   // Apply strand only (and start/stop while no strand runs).

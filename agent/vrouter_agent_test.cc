@@ -518,5 +518,57 @@ TEST(AgentDeterministic, NewerViewsSupersedeQueuedOnes) {
   std::filesystem::remove_all(tmpl, ec);
 }
 
+// Pushes may carry only what changed since the agent's version; one on another version
+// is refused, and the agent asks for the whole view (agent.ack resync).
+TEST(AgentDeterministic, ChangesApplyOnTheirBaseAndAMissingBaseAsksForTheWholeView) {
+  char tmpl[] = "/tmp/csim-agent-c-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  core::SimulatedClock clock;
+  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+  kube::MemoryObjectStore store(bus, clock);
+  Dataplane dp;
+  Recorder recorder(bus);
+  VrouterAgent agent(bus, dp, store,
+                     {"node-1", "169.254.1.7", std::string(tmpl) + "/n1", "/proc/self/exe"});
+  CSIM_ASSERT_OK(agent.start());
+  bus.run_until_idle();
+  const std::string uid = "d0000000-0000-4000-8000-000000000001";
+  json whole = view(1, 1, uid, "", false);
+  bus.publish("control-node", "xmpp.node-1", whole);
+  bus.run_until_idle();
+  EXPECT_EQ(agent.introspect()["not_usable"].size(), 1u) << agent.introspect().dump();
+  // v2: a change on v1 that removes the service-instance (its haproxy is then not wanted).
+  json change = {{"version", 2}, {"base", 1}, {"node", "node-1"}, {"summary", "v2"},
+                 {"objects", json::array()}, {"removed", json::array()},
+                 {"routes", whole["routes"]}, {"services", whole["services"]},
+                 {"floating_ips", whole["floating_ips"]}};
+  for (const auto& o : whole["objects"])
+    if (o["type"] == "service-instance") change["removed"].push_back(o["uuid"]);
+  EXPECT_EQ(change["removed"].size(), 1u);
+  bus.publish("control-node", "xmpp.node-1", change);
+  bus.run_until_idle();
+  auto acks = recorder.of("agent.ack", "node-1");
+  EXPECT_EQ(acks.size(), 2u);
+  EXPECT_TRUE(acks.back()["ok"].get<bool>()) << acks.back()["error"];
+  EXPECT_EQ(agent.introspect()["view_version"], 2);
+  EXPECT_EQ(agent.introspect()["not_usable"].size(), 0u) << agent.introspect().dump();
+  // v4 on v3, which this agent never got: refused, whole view asked for, nothing changes.
+  change["version"] = 4;
+  change["base"] = 3;
+  bus.publish("control-node", "xmpp.node-1", change);
+  bus.run_until_idle();
+  acks = recorder.of("agent.ack", "node-1");
+  EXPECT_EQ(acks.size(), 3u);
+  EXPECT_FALSE(acks.back()["ok"].get<bool>());
+  EXPECT_TRUE(acks.back().value("resync", false));
+  EXPECT_EQ(acks.back()["error"],
+            "view v4 is a change on v3, this agent has v2: needs the whole view");
+  EXPECT_EQ(agent.introspect()["view_version"], 2);
+  agent.stop();
+  bus.run_until_idle();
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+}
+
 }  // namespace
 }  // namespace csim::agent

@@ -265,6 +265,7 @@ int main(int argc, char** argv) {
   const double converged_ms = ms_since(t0);
   sampling = false;
   heap_sampler.join();
+  const double rss = bench::peak_rss_mib();  // the measured run's peak, before the report
 
   const auto summary = bench::summarize(**cp, options.nodes);
   // Where the config DB serialised its callers (one mutex around every call).
@@ -290,7 +291,6 @@ int main(int argc, char** argv) {
   }
   auto final_objects = bench::count_config_objects(options.config_db_path);
   if (!final_objects.is_ok()) die(final_objects.status().to_string());
-  const double rss = bench::peak_rss_mib();  // before spans() copies the records
   const size_t spans = bus.spans().size(), deliveries = bus.deliveries().size();
   // What holds the heap at the end (glibc's count of bytes in use): all of it, then
   // without the bus's records, then without the control plane's modules.

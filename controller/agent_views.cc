@@ -964,17 +964,30 @@ struct AgentViewsIndex::State {
     return services_json;
   }
 
-  json view(const std::string& node) {
-    if (!live.count(node)) return json();
+  Walk& walk_of(const std::string& node) {
     auto w = walks.find(node);
     if (w == walks.end()) {
       w = walks.emplace(node, build_walk(node)).first;
       w->second.changed = false;  // built now: nothing to report to the next update()
     }
-    json objs = json::array();
-    objs.get_ref<json::array_t&>().reserve(w->second.reached.size());
-    for (const auto& key : w->second.reached)
-      objs.push_back(json(objects.find(std::get<2>(key))->second.object));
+    return w->second;
+  }
+
+  AgentViewsIndex::Members members(const std::string& node) {
+    AgentViewsIndex::Members out;
+    if (!live.count(node)) return out;
+    const Walk& w = walk_of(node);
+    out.uuids.reserve(w.reached.size());
+    for (const auto& [type, fq, uuid] : w.reached) {
+      out.uuids.push_back(uuid);
+      if (type == "virtual-machine") ++out.vms;
+      if (type == "service-instance") ++out.sis;
+    }
+    return out;
+  }
+
+  json view_rest(const std::string& node) {
+    if (!live.count(node)) return json();
     json routes = json::array();
     for (const auto& [a, p] : best) {
       json nexthop =
@@ -989,10 +1002,21 @@ struct AgentViewsIndex::State {
       const auto& [fip, vmi, fixed] = entry;
       fips.push_back({{"fip", format_ipv4(fip)}, {"fixed_ip", format_ipv4(fixed)}, {"vmi", vmi}});
     }
-    return {{"objects", std::move(objs)},
-            {"routes", std::move(routes)},
+    return {{"routes", std::move(routes)},
             {"services", services_view()},
             {"floating_ips", std::move(fips)}};
+  }
+
+  json view(const std::string& node) {
+    if (!live.count(node)) return json();
+    const Walk& w = walk_of(node);
+    json objs = json::array();
+    objs.get_ref<json::array_t&>().reserve(w.reached.size());
+    for (const auto& key : w.reached)
+      objs.push_back(json(objects.find(std::get<2>(key))->second.object));
+    json out = view_rest(node);
+    out["objects"] = std::move(objs);
+    return out;
   }
 
   const json& gateway_view() {
@@ -1072,6 +1096,16 @@ void AgentViewsIndex::set_live(const LiveAgents& live) {
 AgentViewsIndex::Update AgentViewsIndex::update() { return s_->update(); }
 
 json AgentViewsIndex::view(const std::string& node) { return s_->view(node); }
+
+AgentViewsIndex::Members AgentViewsIndex::members(const std::string& node) {
+  return s_->members(node);
+}
+
+const ConfigObject* AgentViewsIndex::object(const std::string& uuid) const {
+  return s_->get(uuid);
+}
+
+json AgentViewsIndex::view_rest(const std::string& node) { return s_->view_rest(node); }
 
 const json& AgentViewsIndex::gateway_routes() { return s_->gateway_view(); }
 

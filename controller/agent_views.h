@@ -37,6 +37,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "controller/config_api.h"
 
@@ -125,6 +126,19 @@ class AgentViewsIndex {
   // After update(): the view of a live node ({"objects", "routes", "services",
   // "floating_ips"}, as AgentViews::nodes), or null for a node that is not live.
   nlohmann::json view(const std::string& node);
+
+  // After update(), the same view in parts, so that a push can carry only what changed:
+  // the objects of a live node's view (uuids in view order, with the number of VMs and
+  // SIs among them; empty for a node that is not live), one object as the view shows it
+  // (nullptr if it is not in the mirror), and the rest of the view ({"routes",
+  // "services", "floating_ips"}; null for a node that is not live).
+  struct Members {
+    std::vector<std::string> uuids;
+    size_t vms = 0, sis = 0;
+  };
+  Members members(const std::string& node);
+  const ConfigObject* object(const std::string& uuid) const;
+  nlohmann::json view_rest(const std::string& node);
   // After update(): the gateway's routes, as AgentViews::gateway_routes.
   const nlohmann::json& gateway_routes();
 

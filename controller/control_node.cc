@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "core/view_assembler.h"
+
 namespace csim::controller {
 namespace {
 
@@ -13,17 +15,19 @@ std::string plural(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-std::string view_summary(uint64_t version, const json& content) {
-  size_t vms = 0, sis = 0;
-  for (const auto& o : content["objects"]) {
-    const std::string type = o.value("type", "");
-    if (type == "virtual-machine") ++vms;
-    if (type == "service-instance") ++sis;
-  }
-  return "view v" + std::to_string(version) + ": " + plural(vms, "VM", "VMs") + ", " +
-         plural(sis, "SI", "SIs") + ", " + plural(content["routes"].size(), "route", "routes") +
-         ", " + plural(content["services"].size(), "service", "services") + ", " +
-         plural(content["floating_ips"].size(), "FIP", "FIPs");
+// "view v7: 3 VMs, 1 SI, 12 routes, 2 services, 1 FIP" (the whole view), and for a change
+// what it carries: " (change on v6: 2 objects, 1 removed)".
+std::string view_summary(uint64_t version, const AgentViewsIndex::Members& members,
+                         const json& rest, uint64_t base, size_t objects, size_t removed) {
+  std::string s = "view v" + std::to_string(version) + ": " +
+                  plural(members.vms, "VM", "VMs") + ", " + plural(members.sis, "SI", "SIs") +
+                  ", " + plural(rest["routes"].size(), "route", "routes") + ", " +
+                  plural(rest["services"].size(), "service", "services") + ", " +
+                  plural(rest["floating_ips"].size(), "FIP", "FIPs");
+  if (base > 0)
+    s += " (change on v" + std::to_string(base) + ": " + plural(objects, "object", "objects") +
+         ", " + std::to_string(removed) + " removed)";
+  return s;
 }
 
 std::string gateway_summary(uint64_t version, const json& routes) {
@@ -90,11 +94,18 @@ void ControlNode::on_agent_status(const core::Envelope& e) {
 void ControlNode::on_agent_ack(const core::Envelope& e) {
   const std::string node = string_field(e.body, "node");
   if (node.empty()) return;
-  std::lock_guard lock(mu_);
-  Agent& a = agents_[node];
-  a.acked_version = e.body.value("version", uint64_t{0});
-  a.ack_ok = e.body.value("ok", true);
-  a.ack_error = string_field(e.body, "error");
+  bool resync = false;
+  {
+    std::lock_guard lock(mu_);
+    Agent& a = agents_[node];
+    a.acked_version = e.body.value("version", uint64_t{0});
+    a.ack_ok = e.body.value("ok", true);
+    a.ack_error = string_field(e.body, "error");
+    // The agent could not apply a change (it holds another version): send the whole view.
+    resync = e.body.value("resync", false) && a.live;
+    if (resync) a.resend = true;
+  }
+  if (resync) schedule();
 }
 
 void ControlNode::schedule() {
@@ -131,9 +142,11 @@ void ControlNode::recompute() {
     changed_.clear();
     paced_start = bus_.clock().now();
   }
+  std::set<std::string> changed_now;  // objects whose sent form may be stale
   for (auto& [uuid, type] : changed_) {
     index_.apply(type, uuid, api_.read(uuid));
     ++stats.objects_read;
+    changed_now.insert(uuid);
   }
   changed_.clear();
 
@@ -144,29 +157,60 @@ void ControlNode::recompute() {
   index_.set_live(live);
   const AgentViewsIndex::Update update = index_.update();
 
-  // Views that may differ, or that their agent must get again: one at a time (built,
-  // compared, published, dropped), so at most one new view is in memory at once.
+  // Views that may differ, or that their agent must get again, one node at a time: the
+  // objects that entered the view or changed (as sent: compared with what the agent was
+  // last sent), the uuids of those that left, the routes, services and floating-ips whole.
   size_t pushes = 0;
   for (const auto& [node, underlay] : live) {
     const Agent& a = agents_.at(node);
     if (!a.resend && !update.nodes.count(node)) continue;
-    json content = index_.view(node);
     ++stats.views_built;
-    std::string dump = content.dump();
-    if (!a.resend && dump == a.content) continue;
+    const bool whole = a.resend;
+    const AgentViewsIndex::Members members = index_.members(node);
+    json objects = json::array();
+    std::vector<std::pair<std::string, std::string>> sent;  // uuid -> text, to keep
+    for (const auto& uuid : members.uuids) {
+      auto it = a.sent_objects.find(uuid);
+      if (!whole && it != a.sent_objects.end() && !changed_now.count(uuid)) continue;
+      json object = *index_.object(uuid);
+      std::string text = object.dump();
+      if (!whole && it != a.sent_objects.end() && it->second == text) continue;
+      objects.push_back(std::move(object));
+      sent.emplace_back(uuid, std::move(text));
+    }
+    json removed = json::array();
+    if (!whole) {
+      std::vector<std::string> now = members.uuids;
+      std::sort(now.begin(), now.end());
+      for (const auto& [uuid, text] : a.sent_objects)
+        if (!std::binary_search(now.begin(), now.end(), uuid)) removed.push_back(uuid);
+    }
+    json rest = index_.view_rest(node);
+    std::string rest_text = rest.dump();
+    if (!whole && objects.empty() && removed.empty() && rest_text == a.sent_rest) continue;
     // Versions are written on this strand only.
     const uint64_t version = a.version + 1;
-    std::string summary = view_summary(version, content);
-    json body = std::move(content);
+    const uint64_t base = whole ? 0 : a.version;
+    std::string summary =
+        view_summary(version, members, rest, base, objects.size(), removed.size());
+    const size_t routes = rest["routes"].size();
+    json body = std::move(rest);
     body["version"] = version;
+    body["base"] = base;
     body["node"] = node;
     body["summary"] = summary;
+    body["objects"] = std::move(objects);
+    if (!whole) body["removed"] = removed;
     {
       std::lock_guard lock(mu_);
       Agent& w = agents_[node];
+      if (whole) w.sent_objects.clear();
+      for (const auto& uuid : removed) w.sent_objects.erase(uuid.get<std::string>());
+      for (auto& [uuid, text] : sent) w.sent_objects[uuid] = std::move(text);
+      w.sent_rest.swap(rest_text);
+      w.sent_routes = routes;
       w.version = version;
       w.resend = false;
-      w.content.swap(dump);  // the previous one is freed after the lock
       w.summary = std::move(summary);
     }
     bus_.publish(kModule, "xmpp." + node, std::move(body));
@@ -211,21 +255,28 @@ ControlNode::RecomputeStats ControlNode::last_recompute() const {
 }
 
 json ControlNode::view_of(const std::string& node) const {
-  std::string content, summary;
+  std::vector<std::string> objects;
+  std::string rest, summary;
   uint64_t version = 0;
   {
     std::lock_guard lock(mu_);
     auto it = agents_.find(node);
-    if (it == agents_.end() || it->second.content.empty()) return json();
-    content = it->second.content;
+    if (it == agents_.end() || it->second.sent_rest.empty()) return json();
+    for (const auto& [uuid, text] : it->second.sent_objects) objects.push_back(text);
+    rest = it->second.sent_rest;
     summary = it->second.summary;
     version = it->second.version;
   }
-  json body = json::parse(content);
-  body["version"] = version;
-  body["node"] = node;
-  body["summary"] = std::move(summary);
-  return body;
+  // As a whole view (core::ViewAssembler orders objects by type, fq_name, uuid).
+  core::ViewAssembler whole;
+  json message = json::parse(rest);
+  message["version"] = version;
+  message["node"] = node;
+  message["summary"] = std::move(summary);
+  message["objects"] = json::array();
+  for (const auto& text : objects) message["objects"].push_back(json::parse(text));
+  if (!whole.apply(message).is_ok()) return json();
+  return whole.view();
 }
 
 json ControlNode::introspect() const {
@@ -235,6 +286,8 @@ json ControlNode::introspect() const {
     agents[node] = {{"state", a.live ? "up" : "down"},
                     {"underlay_ip", a.underlay_ip},
                     {"version", a.version},
+                    {"objects", a.sent_objects.size()},
+                    {"routes", a.sent_routes},
                     {"acked_version", a.acked_version},
                     {"ack_ok", a.ack_ok},
                     {"ack_error", a.ack_error}};

@@ -7,26 +7,31 @@
 // reach agents), "agent.status" ({node, state: up|down, underlay_ip}: an agent is live
 // between its up and its down; a down agent's paths are withdrawn) and "agent.ack"
 // (kept for introspection).
-// Outputs (bus): "xmpp.<node>" to every live agent — {version, node, summary, objects,
-// routes, services, floating_ips}, see controller/agent_views.h — and "bgp.gateway" —
-// {version, routes: [{prefix, node, local_pref, underlay_ip}], summary}.
+// Outputs (bus): "xmpp.<node>" to every live agent — {version, base, node, summary,
+// objects, removed, routes, services, floating_ips}, see docs/contracts.md and
+// controller/agent_views.h — and "bgp.gateway" — {version, routes: [{prefix, node,
+// local_pref, underlay_ip}], summary}.
 //
 // Level-based and coalesced: a message only marks the state dirty and posts one
 // recompute on the module's strand (if none is pending), so a burst of config changes
-// gives one recompute. A view (or the gateway's routes) is published only when its
-// content differs from what that receiver last got, with version + 1; an agent that
-// comes up (again) always gets its full view. Views are built and published one node at
-// a time; the control-node keeps each agent's last view serialized, not as JSON.
+// gives one recompute. A view (or the gateway's routes) is published only when it
+// differs from what that receiver last got, with version + 1. A push carries what
+// changed since the agent's version ("base"): the objects that entered the view or
+// changed as sent (only objects named by config.changed since the last recompute are
+// serialized and compared), the uuids of those that left, the routes, services and
+// floating IPs whole. An agent that comes up (again), or acks with "resync", gets the
+// whole view ("base": 0). The control-node keeps what it sent each agent (each object
+// serialized, by uuid), which view_of() assembles.
 //
-// Paced: as each recompute costs O(view) (every push carries the whole view), a
-// recompute starts no sooner than kPacingFactor times the previous one's duration after
-// that one ended (and at most kMaxPacing later; Bus::post_after), so a long stream of
-// changes keeps the control-node busy at most 1 / (1 + kPacingFactor) of the time and
-// coalesces into fewer, larger recomputes, instead of one O(view) recompute per change.
-// A change after a quiet period is recomputed at once; small views (ms to build) wait
-// ms. The cap is what binds at scale: with 1,000 Ingresses a recompute takes ~300 ms, and
-// a 500 ms cap let the control-node take ~40% of a core from the modules that write the
-// config (bench/ingress_scale: converged 57 s, with 2 s 47 s). Deterministic buses run
+// Paced: a recompute starts no sooner than kPacingFactor times the previous one's
+// duration after that one ended (and at most kMaxPacing later; Bus::post_after), so a
+// long stream of changes keeps the control-node busy at most 1 / (1 + kPacingFactor) of
+// the time and coalesces into fewer, larger recomputes. A change after a quiet period is
+// recomputed at once; small views (ms to build) wait ms. At scale each recompute still
+// walks every member of a view and rebuilds the routes (O(view), cheaper than the whole
+// views pushed before); with 1,000 Ingresses and whole views a 500 ms cap let the
+// control-node take ~40% of a core from the modules that write the config
+// (bench/ingress_scale: converged 57 s, with 2 s 47 s). Deterministic buses run
 // post_after() at once (tests unchanged).
 //
 // Incremental (controller/agent_views.h, AgentViewsIndex): the first recompute reads the
@@ -74,7 +79,8 @@ class ControlNode {
   nlohmann::json view_of(const std::string& node) const;
 
   // For the CLI: {"recomputes": n, "agents": {node: {state, underlay_ip, version,
-  // acked_version, ack_ok, ack_error}}, "gateway": {version, routes}}.
+  // objects, routes (in the view last pushed), acked_version, ack_ok, ack_error}},
+  // "gateway": {version, routes}}.
   nlohmann::json introspect() const;
 
   // What the last recompute did (tests and benchmarks). Thread-safe.
@@ -91,10 +97,13 @@ class ControlNode {
     std::string underlay_ip;
     uint64_t version = 0;  // of the last view published to it
     bool resend = true;    // push its view on the next recompute even if unchanged
-    // The last published view: its content ({objects, routes, services, floating_ips})
-    // serialized (compared with the next one, parsed back by view_of(); about a fifth of
-    // the memory of the JSON) and its summary; "" before the first push.
-    std::string content;
+    // What the agent was sent (so a push carries only what changed, and view_of() can
+    // show the whole view): each object of its view as last sent, serialized, by uuid;
+    // the routes, services and floating_ips of the last push, serialized ("" before the
+    // first push); the last summary.
+    std::map<std::string, std::string> sent_objects;
+    std::string sent_rest;
+    size_t sent_routes = 0;
     std::string summary;
     uint64_t acked_version = 0;
     bool ack_ok = true;

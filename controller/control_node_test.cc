@@ -7,6 +7,7 @@
 #include "controller/bootstrap.h"
 #include "controller/config_db.h"
 #include "controller/test_objects.h"
+#include "core/view_assembler.h"
 
 namespace csim::controller {
 namespace {
@@ -33,6 +34,9 @@ class ControlNodeTest : public ::testing::Test {
     bus_.subscribe("test", "xmpp.", [this](const core::Envelope& e) {
       pushes_.push_back({e.topic, e.body});
       push_traces_.push_back(e.trace_id);
+      // Stand in for the agent: add the pushes up (each may carry only what changed).
+      core::Status s = assembled_[e.topic.substr(5)].apply(e.body);
+      EXPECT_TRUE(s.is_ok()) << s.to_string();
     });
     bus_.subscribe("test", "bgp.gateway", [this](const core::Envelope& e) {
       pushes_.push_back({e.topic, e.body});
@@ -188,6 +192,7 @@ class ControlNodeTest : public ::testing::Test {
   CountingApi api_;
   ControlNode cn_;
   std::vector<std::pair<std::string, json>> pushes_;
+  std::map<std::string, core::ViewAssembler> assembled_;  // node -> what its pushes add up to
   std::vector<uint64_t> push_traces_;
   std::map<std::string, std::string> vr_;
   ConfigObject project_, pod_vn_, svc_vn_, vip_vmi_, vip_iip_, fip_, si_, svc_fip_;
@@ -280,7 +285,11 @@ TEST_F(ControlNodeTest, RoutesServicesAndFloatingIpsPerNode) {
   EXPECT_EQ(vr_obj, json(agent_projection(*db_.read(vr_["node-1"]))));
   EXPECT_EQ(vr_obj["props"], (json{{"virtual_router_ip_address", "169.254.1.1"}}));
   EXPECT_EQ(v1["objects"][0]["type"], "floating-ip");
-  EXPECT_EQ(cn_.view_of("node-1"), v1);
+  // The first push to an agent is its whole view (base 0).
+  EXPECT_EQ(v1["base"], 0);
+  json whole = v1;
+  whole.erase("base");
+  EXPECT_EQ(cn_.view_of("node-1"), whole);
 }
 
 TEST_F(ControlNodeTest, FailoverWithdrawsTheDownAgentsPaths) {
@@ -403,10 +412,15 @@ TEST_F(ControlNodeTest, MovingAVmMovesItsObjectsAndRoutes) {
   auto p = pushes();
   ASSERT_EQ(topics(p),
             (std::vector<std::string>{"xmpp.node-1 v2", "xmpp.node-2 v2", "bgp.gateway v2"}));
+  // Changes: node-1 is told VM-0 (and what hangs off it) left, node-2 gets them.
+  EXPECT_EQ(p[0].second["base"], 1);
+  const json& removed = p[0].second["removed"];
+  EXPECT_NE(std::find(removed.begin(), removed.end(), json(vm_[0].uuid)), removed.end()) << removed;
   EXPECT_FALSE(
-      object_names(p[0].second).count("virtual-machine default-domain__k8s-default__lb__1"));
+      object_names(cn_.view_of("node-1")).count("virtual-machine default-domain__k8s-default__lb__1"));
   EXPECT_TRUE(
       object_names(p[1].second).count("virtual-machine default-domain__k8s-default__lb__1"));
+  EXPECT_EQ(p[1].second["removed"], json::array());
   EXPECT_EQ(p[1].second["routes"][0], route("10.47.255.250/32", local(vmi_[0].uuid), 200));
   EXPECT_EQ(p[1].second["floating_ips"].size(), 2u);
   EXPECT_EQ(p[0].second["floating_ips"], json::array());
@@ -435,6 +449,26 @@ TEST_F(ControlNodeTest, AcksAndBadStatusMessagesShowInIntrospection) {
   EXPECT_TRUE(recorded);
   // An agent without a virtual-router still gets an (empty) view.
   EXPECT_EQ(cn_.view_of("node-1")["objects"], json::array());
+}
+
+// An agent that could not apply a change (it holds another version) asks for the whole
+// view; it gets it, unchanged, as the next version.
+TEST_F(ControlNodeTest, AResyncAckGetsTheWholeViewAgain) {
+  build();
+  agent("node-1", "up");
+  auto first = pushes();
+  ASSERT_EQ(topics(first), (std::vector<std::string>{"xmpp.node-1 v1", "bgp.gateway v1"}));
+  bus_.publish("agent-node-1", "agent.ack",
+               {{"node", "node-1"},
+                {"version", 1},
+                {"ok", false},
+                {"resync", true},
+                {"error", "view v1 is a change on v0"}});
+  auto p = pushes();
+  ASSERT_EQ(topics(p), (std::vector<std::string>{"xmpp.node-1 v2"}));
+  EXPECT_EQ(p[0].second["base"], 0);
+  EXPECT_EQ(p[0].second["objects"], first[0].second["objects"]);
+  EXPECT_FALSE(p[0].second.contains("removed"));
 }
 
 // After the first recompute (one list() per walked type), a change is read by itself:
@@ -520,7 +554,8 @@ TEST_F(ControlNodeTest, ABurstIsPushedUnderTheNewestChangesTrace) {
   EXPECT_EQ(topics(pushes()), (std::vector<std::string>{"xmpp.node-2 v2"}));
   EXPECT_EQ(cn_.introspect()["recomputes"].get<uint64_t>(), before + 1);
   EXPECT_EQ(push_traces_, std::vector<uint64_t>{newest});
-  EXPECT_EQ(cn_.view_of("node-2")["summary"], "view v2: 2 VMs, 1 SI, 3 routes, 1 service, 1 FIP");
+  EXPECT_EQ(cn_.view_of("node-2")["summary"],
+            "view v2: 2 VMs, 1 SI, 3 routes, 1 service, 1 FIP (change on v1: 1 object, 0 removed)");
 }
 
 // The views equal the from-scratch computation after any of the above.
@@ -543,6 +578,10 @@ TEST_F(ControlNodeTest, ViewsEqualTheFromScratchComputation) {
     json got = cn_.view_of(node);
     for (const char* k : {"version", "node", "summary"}) got.erase(k);
     EXPECT_EQ(got, view) << node;
+    // What the agent gets by adding up the pushes is the same view.
+    json added = assembled_[node].view();
+    for (const char* k : {"version", "node", "summary"}) added.erase(k);
+    EXPECT_EQ(added, view) << node;
   }
   EXPECT_EQ(cn_.introspect()["gateway"]["routes"], ref_views.gateway_routes);
 }
@@ -557,6 +596,11 @@ TEST(ControlNodeThreadedTest, PacedRecomputesConvergeToTheFromScratchViews) {
   ControlNode cn(bus, db);
   std::atomic<int> changes{0};
   bus.subscribe("test", "config.changed.", [&](const core::Envelope&) { ++changes; });
+  std::map<std::string, core::ViewAssembler> assembled;  // the agents' side, on one strand
+  std::atomic<int> refused{0};
+  bus.subscribe("test", "xmpp.", [&](const core::Envelope& e) {
+    if (!assembled[e.topic.substr(5)].apply(e.body).is_ok()) ++refused;
+  });
   cn.start();
   ASSERT_TRUE(provision_defaults(db).is_ok());
   std::map<std::string, std::string> vr;
@@ -600,7 +644,11 @@ TEST(ControlNodeThreadedTest, PacedRecomputesConvergeToTheFromScratchViews) {
     for (const char* k : {"version", "node", "summary"}) got.erase(k);
     EXPECT_EQ(got, view) << node;
     EXPECT_EQ(view["routes"].size(), 40u);
+    json added = assembled[node].view();
+    for (const char* k : {"version", "node", "summary"}) added.erase(k);
+    EXPECT_EQ(added, view) << node;
   }
+  EXPECT_EQ(refused.load(), 0);
   EXPECT_LT(cn.introspect()["recomputes"].get<int>(), changes.load());
   bus.shutdown();
 }
