@@ -81,10 +81,11 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) 
   }
   std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
   sqlite3_busy_timeout(db, 5000);
-  // A page cache of up to 32 MiB (SQLite's default is 2 MiB): lists and walks over a DB
-  // of 10,000+ objects then read pages from memory, not with a pread() per page. Memory
-  // is taken only as pages are read.
-  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;";
+  // A page cache of up to 8 MiB (SQLite's default is 2 MiB): the B-tree pages a write
+  // and its validation touch stay in memory. Reads of a file DB run on reader connections
+  // (open_reader) with caches of their own; the OS caches the file for all of them.
+  // Memory is taken only as pages are read.
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192;";
   if (path != ":memory:" && !path.empty())
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   if (auto s = out->exec(pragmas); !s.is_ok()) return s;
