@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS refs (
   PRIMARY KEY (from_uuid, to_uuid)
 );
 CREATE INDEX IF NOT EXISTS refs_by_to ON refs (to_uuid);
+-- The next seq of an object's refs (ref_update adds at MAX(seq) + 1) without reading
+-- every ref of the object: a virtual-router has one per VM of its node.
+CREATE INDEX IF NOT EXISTS refs_by_from_seq ON refs (from_uuid, seq);
 CREATE TABLE IF NOT EXISTS ip_allocations (
   subnet TEXT NOT NULL,
   address INTEGER NOT NULL,

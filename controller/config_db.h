@@ -4,7 +4,7 @@
 //   objects         (uuid PK, type, fq_name JSON UNIQUE per type, parent_type, parent_uuid,
 //                    props JSON, created, last_modified)
 //   refs            (from_uuid, to_type, to_uuid, attr JSON, seq), indexed by to_uuid for
-//                    back-refs
+//                    back-refs and by (from_uuid, seq) so a ref is appended in O(log n)
 //   ip_allocations  (subnet key, address as a 32-bit integer, owner uuid)
 //   schema_version  (version)
 //

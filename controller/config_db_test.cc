@@ -995,6 +995,32 @@ TEST(ConfigDbFileTest, PersistsAcrossReopenInWalMode) {
   std::filesystem::remove(path + "-shm");
 }
 
+TEST(ConfigDbFileTest, AppendingARefDoesNotReadTheObjectsOtherRefs) {
+  // ref_update appends at MAX(seq) + 1: through refs_by_from_seq that is one index probe,
+  // not a read of every ref of the object (a virtual-router has one per VM of its node).
+  const std::string path = temp_db_path("ref-append-plan");
+  {
+    core::SimulatedClock clock;
+    core::Bus bus(clock, core::Bus::Mode::kDeterministic);
+    ConfigDb db(bus, clock, path);
+    ASSERT_TRUE(db.open_status().is_ok());
+  }
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &h), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h,
+                               "EXPLAIN QUERY PLAN SELECT COALESCE(MAX(seq), -1) + 1 FROM refs "
+                               "WHERE from_uuid = 'x'",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3)) + std::string("; ");
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  EXPECT_NE(plan.find("COVERING INDEX refs_by_from_seq"), std::string::npos) << plan;
+}
+
 TEST(ConfigDbFileTest, RefusedWritesReleaseTheWriteLock) {
   // Validation runs inside the write's transaction: a refused write must end it, so that
   // another connection can write at once (busy timeout 0).

@@ -81,15 +81,26 @@ core::Status create_instance_ip(Context& ctx, const std::string& ns, const std::
 // Endpoints in the namespace whose addresses name this pod.
 void enqueue_endpoints_of_pod(Context& ctx, const std::string& ns, const std::string& uid) {
   if (!ctx.enqueue || ctx.resyncing) return;  // the resync reconciles every Endpoints next
-  for (const auto& ep : ctx.store.list("Endpoints", ns)) {
-    bool lists = false;
-    for (const auto& subset : ep.value("subsets", json::array())) {
-      for (const auto& addr : subset.value("addresses", json::array())) {
-        if (addr.value("targetRef", json::object()).value("uid", "") == uid) lists = true;
+  // Filtered in the store: only the Endpoints that list the pod are copied (a namespace
+  // may have hundreds).
+  auto lists_pod = [&uid](const json& ep) {
+    auto subsets = ep.find("subsets");
+    if (subsets == ep.end() || !subsets->is_array()) return false;
+    for (const auto& subset : *subsets) {
+      auto addresses = subset.find("addresses");
+      if (addresses == subset.end() || !addresses->is_array()) continue;
+      for (const auto& addr : *addresses) {
+        auto ref = addr.find("targetRef");
+        if (ref == addr.end() || !ref->is_object()) continue;
+        auto u = ref->find("uid");
+        if (u != ref->end() && u->is_string() && u->get_ref<const std::string&>() == uid)
+          return true;
       }
     }
-    if (lists) ctx.enqueue("Endpoints", ns, ep["metadata"].value("name", ""));
-  }
+    return false;
+  };
+  for (const auto& ep : ctx.store.list_if("Endpoints", ns, lists_pod))
+    ctx.enqueue("Endpoints", ns, ep["metadata"].value("name", ""));
 }
 
 }  // namespace
