@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "kube/object_util.h"
 
@@ -97,9 +98,25 @@ void EndpointsController::on_event(const core::Envelope& e) {
   const std::string ns = meta_string(object, "namespace");
   const std::string name = meta_string(object, "name");
   if (kind == "Service" || kind == "Endpoints") {
-    report(reconcile(ns, name));
+    mark(ns, name);
   } else if (kind == "Pod") {
-    for (const std::string& service : services_for_pod(object)) report(reconcile(ns, service));
+    for (const std::string& service : services_for_pod(object)) mark(ns, service);
+  }
+}
+
+void EndpointsController::mark(const std::string& ns, const std::string& name) {
+  marked_[{ns, name}] = core::current_trace_context();
+  if (pass_pending_) return;
+  pass_pending_ = true;
+  bus_.post(kModule, [this] { drain(); });
+}
+
+void EndpointsController::drain() {
+  pass_pending_ = false;
+  auto marked = std::exchange(marked_, {});
+  for (const auto& [key, context] : marked) {
+    core::ScopedTraceContext scope(context);
+    report(reconcile(key.first, key.second));
   }
 }
 

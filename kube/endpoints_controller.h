@@ -18,17 +18,23 @@
 // Services without a selector keep the Endpoints their owner writes; when a Service is
 // deleted, its Endpoints are deleted.
 //
-// Level-based: every kube.watch.service / kube.watch.pod / kube.watch.endpoints event
-// reconciles the Services it can affect from the store's current state. A pod event
+// Level-based and coalesced, as kube-controller-manager's work queue: every
+// kube.watch.service / kube.watch.pod / kube.watch.endpoints event marks the Services it
+// can affect and posts one pass (if none is pending) that reconciles each marked Service
+// once from the store's current state, under the trace context of the newest event that
+// marked it. A burst of events for a Service's pods (3 replicas created, scheduled, made
+// ready) thus costs one reconcile of it per pass rather than one per event. A pod event
 // affects the Services of the pod's namespace whose selector matches the pod's labels
 // now, and those whose Endpoints list the pod now (it may have to leave them); no other
 // Service's Endpoints can depend on the pod. A reconcile reads the Service, its
 // Endpoints and only the pods its selector matches (ObjectStore::list_if).
 // Cost per pod event: a scan of the namespace's Services and Endpoints inside the store
-// (no copies) plus O(matching pods) per affected Service; never O(Services x pods).
+// (no copies); per reconcile a scan of the namespace's pods inside the store plus copies
+// of the matching ones; never O(Services x pods) per event.
 // Runs on its own bus strand, module "endpoints-controller".
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -63,12 +69,20 @@ class EndpointsController {
 
  private:
   void on_event(const core::Envelope& e);
+  // Marks Service ns/name for the next pass, posting one if none is pending. Strand only.
+  void mark(const std::string& ns, const std::string& name);
+  // Reconciles every marked Service once. Strand only.
+  void drain();
   // The Services a pod event can affect (see the header), by name.
   std::vector<std::string> services_for_pod(const nlohmann::json& pod) const;
   void report(const core::Status& status);
 
   core::Bus& bus_;
   ObjectStore& store_;
+  // Strand only: Services to reconcile (ns, name), each with the trace context of the
+  // newest event that marked it; whether a pass is posted.
+  std::map<std::pair<std::string, std::string>, core::TraceContext> marked_;
+  bool pass_pending_ = false;
 };
 
 }  // namespace csim::kube

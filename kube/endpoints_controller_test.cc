@@ -142,6 +142,32 @@ TEST_F(EndpointsControllerTest, WritesOnlyWhenChanged) {
   EXPECT_EQ(subsets()[0]["addresses"][0]["ip"], "10.47.255.250");
 }
 
+// A burst of events (three replicas made ready before the controller runs) is one
+// reconcile of the Service, traced to the newest event that affected it.
+TEST_F(EndpointsControllerTest, ABurstOfPodEventsIsOneReconcileUnderTheNewestEvent) {
+  create(json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})"));
+  for (const char* name : {"p1", "p2", "p3"}) pod(name, {{"app", "web"}}, json::array());
+  const size_t before = endpoint_events_.size();
+  uint64_t newest = 0;
+  for (const auto& [name, ip] : {std::pair{"p1", "10.47.255.250"}, std::pair{"p2", "10.47.255.249"},
+                                 std::pair{"p3", "10.47.255.248"}}) {
+    core::TraceScope scope(bus_, "kubelet", std::string("ready ") + name);
+    json status = {{"phase", "Running"},
+                   {"podIP", ip},
+                   {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}};
+    ASSERT_TRUE(store_.update_status("Pod", "default", name, status).is_ok());
+    newest = scope.trace_id();
+  }
+  bus_.run_until_idle();
+  EXPECT_EQ(endpoint_events_.size(), before + 1);
+  EXPECT_EQ(subsets()[0]["addresses"].size(), 3u);
+  uint64_t write_trace = 0;
+  for (const auto& span : bus_.spans())
+    if (span.kind == "publish" && span.topic == "kube.watch.endpoints") write_trace = span.trace_id;
+  EXPECT_EQ(write_trace, newest);
+}
+
 TEST_F(EndpointsControllerTest, SelectorlessServicesAreLeftAloneAndDeletionCleansUp) {
   create(json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext", "namespace": "default"},
       "spec": {"ports": [{"port": 80}]}})"));
