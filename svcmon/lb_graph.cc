@@ -226,6 +226,8 @@ std::vector<std::string> affected_loadbalancers(const ConfigApi& api, const std:
   auto add = [&](const std::vector<std::string>& v) { out.insert(out.end(), v.begin(), v.end()); };
   if (type == "loadbalancer") {
     out.push_back(uuid);
+  } else if (type == "virtual-machine-interface") {
+    add(lbs_of_vmi(uuid));  // by uuid: no read (pods' interfaces are most of these)
   } else if (auto obj = api.read(uuid)) {
     if (type == "loadbalancer-listener") {
       add(lbs_of_listener(api, *obj));
@@ -233,8 +235,6 @@ std::vector<std::string> affected_loadbalancers(const ConfigApi& api, const std:
       add(lbs_of_pool(api, *obj));
     } else if (type == "loadbalancer-member") {
       if (auto pool = api.read(obj->parent_uuid)) add(lbs_of_pool(api, *pool));
-    } else if (type == "virtual-machine-interface") {
-      add(lbs_of_vmi(uuid));
     } else if (type == "instance-ip") {
       for (const auto& vmi : obj->ref_uuids("virtual-machine-interface")) add(lbs_of_vmi(vmi));
     } else if (type == "floating-ip") {

@@ -52,7 +52,9 @@ core::Result<HaproxyLoadbalancer> to_haproxy_input(const LbGraph& graph,
 using LbsOfVmi = std::function<std::vector<std::string>(const std::string& vmi_uuid)>;
 
 // Loadbalancer uuids that a change of object (type, uuid) may affect, found by walking
-// the current config (nothing when the object no longer exists). Sorted, unique.
+// the current config (nothing when the object no longer exists), except for a
+// virtual-machine-interface, which is answered by `lbs_of_vmi` from its uuid alone
+// (without reading it; also once it is gone). Sorted, unique.
 // `lbs_of_vmi` answers the VMI -> loadbalancer step; null asks the config API
 // (back_refs), whose cost grows with every ref to the VMI — a pod's VMI is referred to by
 // the clusterIP floating-ip of every Service over the pod — so SvcMonitor passes what it
