@@ -38,6 +38,17 @@
 //   a quiet machine)
 //     500                  -        36.2 s         -         6.2      302 MiB  (under perf)
 //     1,000             44.9 s      59.7 s      11.1 s        5.4      564 MiB
+//   now (config DB reads on reader connections beside the writer, notifications after the
+//   writer's lock; agents sent projected objects and changes instead of whole views; the
+//   control-node paced 4x / 2 s; the endpoints controller coalesced; ref appends through
+//   an index; an 8 MiB writer page cache. Runs of the same build vary: the floor itself
+//   took 220-390 us per object on this 2-core VM over the session)
+//     200                5.5 s       7.1 s      2.6 s        2.8       88 MiB
+//     500               16.0 s      20.8 s      6.7 s        3.1      165 MiB
+//     1,000             31-38 s    35-49 s     12.8-16.1 s  2.7-3.5  273-293 MiB  (6 runs)
+//   (the peak RSS before this row was inflated by the report itself: it built every
+//   agent's whole view to count its objects; it now reads the counts from introspection
+//   and takes the peak when the run converges)
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
