@@ -102,7 +102,7 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open_reader(const std::string&
   }
   std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
   sqlite3_busy_timeout(db, 5000);
-  if (auto s = out->exec("PRAGMA query_only=ON; PRAGMA cache_size=-4096;"); !s.is_ok()) return s;
+  if (auto s = out->exec("PRAGMA query_only=ON; PRAGMA cache_size=-2048;"); !s.is_ok()) return s;
   return out;
 }
 
