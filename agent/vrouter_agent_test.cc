@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -461,16 +463,32 @@ TEST_F(AgentTest, BrokenHaproxyConfigIsReportedUpstream) {
   EXPECT_EQ(recorder_.of("agent.haproxy", "node-1").back()["state"], "started");
 }
 
-TEST(AgentDeterministic, NewerViewsSupersedeQueuedOnes) {
-  char tmpl[] = "/tmp/csim-agent-d-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
+// One agent (node-1) on a deterministic bus, its state in a temporary directory.
+class AgentDeterministic : public ::testing::Test {
+ protected:
+  static std::string make_temp_dir() {
+    char dir[] = "/tmp/csim-agent-d-XXXXXX";
+    if (!mkdtemp(dir)) ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
+    return dir;
+  }
+  ~AgentDeterministic() override {
+    agent.stop();  // also when a test stopped early: nothing may run after the agent is gone
+    bus.run_until_idle();
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+  }
+
+  const std::string tmpl = make_temp_dir();  // before the agent, which keeps its state there
   core::SimulatedClock clock;
-  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
-  kube::MemoryObjectStore store(bus, clock);
+  core::Bus bus{clock, core::Bus::Mode::kDeterministic};
+  kube::MemoryObjectStore store{bus, clock};
   Dataplane dp;
-  Recorder recorder(bus);
-  VrouterAgent agent(bus, dp, store,
-                     {"node-1", "169.254.1.7", std::string(tmpl) + "/n1", "/proc/self/exe"});
+  Recorder recorder{bus};
+  VrouterAgent agent{bus, dp, store,
+                     {"node-1", "169.254.1.7", std::string(tmpl) + "/n1", "/proc/self/exe"}};
+};
+
+TEST_F(AgentDeterministic, NewerViewsSupersedeQueuedOnes) {
   CSIM_ASSERT_OK(agent.start());
   EXPECT_EQ(dp.node_underlay_ip("node-1")->str(), "169.254.1.7");
   // A second agent on the same state dir is refused.
@@ -514,22 +532,11 @@ TEST(AgentDeterministic, NewerViewsSupersedeQueuedOnes) {
   EXPECT_EQ((*store.get("Node", "", "node-1"))["status"]["conditions"][0]["status"], "True");
   agent.stop();
   bus.run_until_idle();
-  std::error_code ec;
-  std::filesystem::remove_all(tmpl, ec);
 }
 
 // Pushes may carry only what changed since the agent's version; one on another version
 // is refused, and the agent asks for the whole view (agent.ack resync).
-TEST(AgentDeterministic, ChangesApplyOnTheirBaseAndAMissingBaseAsksForTheWholeView) {
-  char tmpl[] = "/tmp/csim-agent-c-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  core::SimulatedClock clock;
-  core::Bus bus(clock, core::Bus::Mode::kDeterministic);
-  kube::MemoryObjectStore store(bus, clock);
-  Dataplane dp;
-  Recorder recorder(bus);
-  VrouterAgent agent(bus, dp, store,
-                     {"node-1", "169.254.1.7", std::string(tmpl) + "/n1", "/proc/self/exe"});
+TEST_F(AgentDeterministic, ChangesApplyOnTheirBaseAndAMissingBaseAsksForTheWholeView) {
   CSIM_ASSERT_OK(agent.start());
   bus.run_until_idle();
   const std::string uid = "d0000000-0000-4000-8000-000000000001";
@@ -566,8 +573,6 @@ TEST(AgentDeterministic, ChangesApplyOnTheirBaseAndAMissingBaseAsksForTheWholeVi
   EXPECT_EQ(agent.introspect()["view_version"], 2);
   agent.stop();
   bus.run_until_idle();
-  std::error_code ec;
-  std::filesystem::remove_all(tmpl, ec);
 }
 
 }  // namespace

@@ -70,17 +70,23 @@ int64_t SqliteQuery::integer(int column) const { return sqlite3_column_int64(stm
 
 int SqliteQuery::changes() const { return sqlite3_changes(db_->handle()); }
 
-core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) {
+core::Result<std::unique_ptr<SqliteDb>> SqliteDb::connect(const std::string& path, int flags,
+                                                           const std::string& pragmas,
+                                                           const std::string& what) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    return core::unavailable("sqlite: cannot open config DB " + path + ": " + msg);
+    return core::unavailable("sqlite: cannot open config DB " + path + what + ": " + msg);
   }
   std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
   sqlite3_busy_timeout(db, 5000);
+  if (auto s = out->exec(pragmas); !s.is_ok()) return s;
+  return out;
+}
+
+core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) {
   // A page cache of up to 8 MiB (SQLite's default is 2 MiB): the B-tree pages a write
   // and its validation touch stay in memory. Reads of a file DB run on reader connections
   // (open_reader) with caches of their own; the OS caches the file for all of them.
@@ -88,22 +94,12 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) 
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192;";
   if (path != ":memory:" && !path.empty())
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
-  if (auto s = out->exec(pragmas); !s.is_ok()) return s;
-  return out;
+  return connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, pragmas, "");
 }
 
 core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open_reader(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close(db);
-    return core::unavailable("sqlite: cannot open config DB " + path + " for reading: " + msg);
-  }
-  std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
-  sqlite3_busy_timeout(db, 5000);
-  if (auto s = out->exec("PRAGMA query_only=ON; PRAGMA cache_size=-2048;"); !s.is_ok()) return s;
-  return out;
+  return connect(path, SQLITE_OPEN_READWRITE, "PRAGMA query_only=ON; PRAGMA cache_size=-2048;",
+                 " for reading");
 }
 
 SqliteDb::~SqliteDb() {

@@ -85,6 +85,11 @@ class SqliteDb {
 
  private:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // Opens a connection with SQLite open `flags`, a busy timeout, then runs `pragmas`;
+  // `what` qualifies the error (" for reading").
+  static core::Result<std::unique_ptr<SqliteDb>> connect(const std::string& path, int flags,
+                                                         const std::string& pragmas,
+                                                         const std::string& what);
 
   // Steps a cached statement without parameters (BEGIN, COMMIT) to completion.
   core::Status run_simple(const std::string& sql);

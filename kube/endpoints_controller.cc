@@ -59,28 +59,6 @@ std::optional<int64_t> resolve_target_port(const json& service_port, const json&
   return std::nullopt;
 }
 
-// Whether an Endpoints object names pod `name` (of its namespace) in its addresses.
-bool endpoints_list_pod(const json& endpoints, const std::string& name) {
-  auto subsets = endpoints.find("subsets");
-  if (subsets == endpoints.end() || !subsets->is_array()) return false;
-  for (const json& subset : *subsets) {
-    if (!subset.is_object()) continue;
-    for (const char* field : {"addresses", "notReadyAddresses"}) {
-      auto list = subset.find(field);
-      if (list == subset.end() || !list->is_array()) continue;
-      for (const json& address : *list) {
-        if (!address.is_object()) continue;
-        auto ref = address.find("targetRef");
-        if (ref == address.end() || !ref->is_object()) continue;
-        auto n = ref->find("name");
-        if (n != ref->end() && n->is_string() && n->get_ref<const std::string&>() == name)
-          return true;
-      }
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 EndpointsController::EndpointsController(core::Bus& bus, ObjectStore& store)
@@ -136,7 +114,7 @@ std::vector<std::string> EndpointsController::services_for_pod(const json& pod) 
     out.insert(meta_string(svc, "name"));
   // Endpoints that list the pod: it may have to leave them (labels changed, pod deleted).
   for (const json& ep : store_.list_if("Endpoints", ns, [&](const json& e) {
-         return endpoints_list_pod(e, name);
+         return endpoints_list_pod(e, "name", name);
        }))
     out.insert(meta_string(ep, "name"));
   return {out.begin(), out.end()};

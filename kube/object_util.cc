@@ -59,4 +59,26 @@ std::optional<json> controller_owner(const json& object) {
   return std::nullopt;
 }
 
+bool endpoints_list_pod(const nlohmann::json& endpoints, const char* field,
+                        const std::string& value) {
+  auto subsets = endpoints.find("subsets");
+  if (subsets == endpoints.end() || !subsets->is_array()) return false;
+  for (const auto& subset : *subsets) {
+    if (!subset.is_object()) continue;
+    for (const char* list_field : {"addresses", "notReadyAddresses"}) {
+      auto list = subset.find(list_field);
+      if (list == subset.end() || !list->is_array()) continue;
+      for (const auto& address : *list) {
+        if (!address.is_object()) continue;
+        auto ref = address.find("targetRef");
+        if (ref == address.end() || !ref->is_object()) continue;
+        auto v = ref->find(field);
+        if (v != ref->end() && v->is_string() && v->get_ref<const std::string&>() == value)
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace csim::kube

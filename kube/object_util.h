@@ -27,6 +27,11 @@ bool node_is_schedulable(const nlohmann::json& node);
 // `selector` is in `labels`. An empty or absent selector matches nothing.
 bool selector_matches_labels(const nlohmann::json& selector, const nlohmann::json& labels);
 
+// True when an Endpoints object lists a pod (in subsets[].addresses or
+// notReadyAddresses) whose targetRef.<field> ("name" or "uid") is `value`.
+bool endpoints_list_pod(const nlohmann::json& endpoints, const char* field,
+                        const std::string& value);
+
 // The metadata.ownerReferences entry with controller: true, if any.
 std::optional<nlohmann::json> controller_owner(const nlohmann::json& object);
 

@@ -2,6 +2,7 @@
 
 #include "kube/kube_manager/config_ops.h"
 #include "kube/kube_manager/naming.h"
+#include "kube/object_util.h"
 
 namespace csim::kube {
 
@@ -78,27 +79,12 @@ core::Status create_instance_ip(Context& ctx, const std::string& ns, const std::
   return core::Status::ok();
 }
 
-// Endpoints in the namespace whose addresses name this pod.
+// Endpoints in the namespace that list this pod (ready or not).
 void enqueue_endpoints_of_pod(Context& ctx, const std::string& ns, const std::string& uid) {
   if (!ctx.enqueue || ctx.resyncing) return;  // the resync reconciles every Endpoints next
   // Filtered in the store: only the Endpoints that list the pod are copied (a namespace
   // may have hundreds).
-  auto lists_pod = [&uid](const json& ep) {
-    auto subsets = ep.find("subsets");
-    if (subsets == ep.end() || !subsets->is_array()) return false;
-    for (const auto& subset : *subsets) {
-      auto addresses = subset.find("addresses");
-      if (addresses == subset.end() || !addresses->is_array()) continue;
-      for (const auto& addr : *addresses) {
-        auto ref = addr.find("targetRef");
-        if (ref == addr.end() || !ref->is_object()) continue;
-        auto u = ref->find("uid");
-        if (u != ref->end() && u->is_string() && u->get_ref<const std::string&>() == uid)
-          return true;
-      }
-    }
-    return false;
-  };
+  auto lists_pod = [&uid](const json& ep) { return endpoints_list_pod(ep, "uid", uid); };
   for (const auto& ep : ctx.store.list_if("Endpoints", ns, lists_pod))
     ctx.enqueue("Endpoints", ns, ep["metadata"].value("name", ""));
 }
