@@ -93,7 +93,10 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path) 
   // Memory is taken only as pages are read.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192;";
   if (path != ":memory:" && !path.empty())
-    pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+    // WAL; after a checkpoint the WAL file is cut back to 64 MiB (readers beside the
+    // writer can delay checkpoints during a burst, and the file keeps its largest size).
+    pragmas +=
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;";
   return connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, pragmas, "");
 }
 

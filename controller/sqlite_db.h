@@ -57,7 +57,8 @@ class SqliteQuery {
 class SqliteDb {
  public:
   // Opens (creating if needed) the database at `path`; ":memory:" is a private in-memory
-  // database. File databases are switched to WAL journaling with synchronous=NORMAL.
+  // database. File databases are switched to WAL journaling with synchronous=NORMAL (the
+  // WAL file cut back to 64 MiB after a checkpoint).
   // Foreign keys are on. kUnavailable with SQLite's message when the file cannot be opened.
   static core::Result<std::unique_ptr<SqliteDb>> open(const std::string& path);
   // Opens a second connection to the file database at `path` for reads only (query_only,
