@@ -45,7 +45,8 @@
 //   took 220-390 us per object on this 2-core VM over the session)
 //     200                5.5 s       7.1 s      2.6 s        2.8       88 MiB
 //     500               16.0 s      20.8 s      6.7 s        3.1      165 MiB
-//     1,000             31-38 s    35-49 s     12.8-16.1 s  2.7-3.5  273-293 MiB  (6 runs)
+//     1,000             31-38 s    35-49 s     11.4-16.6 s  2.7-3.7  273-293 MiB  (10 runs: ratio
+//                                                                  <= 3 in 5, RSS <= 286 MiB in 9)
 //   (the peak RSS before this row was inflated by the report itself: it built every
 //   agent's whole view to count its objects; it now reads the counts from introspection
 //   and takes the peak when the run converges)
