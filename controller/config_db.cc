@@ -1299,15 +1299,18 @@ class ConfigDb::TimedLock {
   TimedLock(const ConfigDb& db, bool write)
       : counts_(db.lock_counts_ + (write ? 0 : 3)), asked_(Steady::now()), lock_(db.mu_),
         got_(Steady::now()) {}
-  ~TimedLock() {
-    const auto done = Steady::now();
-    counts_[0].fetch_add(1, std::memory_order_relaxed);
-    counts_[1].fetch_add(ns(done - got_), std::memory_order_relaxed);
-    counts_[2].fetch_add(ns(got_ - asked_), std::memory_order_relaxed);
+  ~TimedLock() { count(counts_, Steady::now() - got_, got_ - asked_); }
+
+  using Steady = std::chrono::steady_clock;
+  // Adds one call to counts (calls, held ns, waited ns).
+  static void count(std::atomic<uint64_t>* counts, Steady::duration held,
+                    Steady::duration waited) {
+    counts[0].fetch_add(1, std::memory_order_relaxed);
+    counts[1].fetch_add(ns(held), std::memory_order_relaxed);
+    counts[2].fetch_add(ns(waited), std::memory_order_relaxed);
   }
 
  private:
-  using Steady = std::chrono::steady_clock;
   static uint64_t ns(Steady::duration d) {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   }
@@ -1386,16 +1389,11 @@ core::Status ConfigDb::ref_update(const std::string& type, const std::string& uu
 template <class F>
 auto ConfigDb::reading(F&& fn) const {
   if (auto reader = impl_->take_reader()) {
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = TimedLock::Steady::now();
     Impl::Conn c{*reader, impl_->generation()};
     auto out = impl_->snapshot(c, [&] { return fn(c); });
     impl_->give_back(std::move(reader));
-    lock_counts_[3].fetch_add(1, std::memory_order_relaxed);
-    lock_counts_[4].fetch_add(
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count()),
-        std::memory_order_relaxed);
+    TimedLock::count(lock_counts_ + 3, TimedLock::Steady::now() - start, {});
     return out;
   }
   TimedLock lock(*this, false);

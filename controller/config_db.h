@@ -134,7 +134,9 @@ class ConfigDb : public ConfigApi {
   };
   struct LockStats {
     LockUse writes;  // create, update, remove, ref_update
-    LockUse reads;   // every other call
+    // Every other call that queried (cache hits are not counted). On a reader connection
+    // no lock is taken: `held` is the time the read took, `waited` stays 0.
+    LockUse reads;
   };
   LockStats lock_stats() const;
 

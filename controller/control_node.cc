@@ -169,8 +169,10 @@ void ControlNode::recompute() {
     const AgentViewsIndex::Members members = index_.members(node);
     json objects = json::array();
     std::vector<std::pair<std::string, std::string>> sent;  // uuid -> text, to keep
+    size_t still_sent = 0;  // members the agent already has (changed or not)
     for (const auto& uuid : members.uuids) {
       auto it = a.sent_objects.find(uuid);
+      if (it != a.sent_objects.end()) ++still_sent;
       if (!whole && it != a.sent_objects.end() && !changed_now.count(uuid)) continue;
       json object = *index_.object(uuid);
       std::string text = object.dump();
@@ -179,7 +181,7 @@ void ControlNode::recompute() {
       sent.emplace_back(uuid, std::move(text));
     }
     json removed = json::array();
-    if (!whole) {
+    if (!whole && still_sent < a.sent_objects.size()) {  // some sent objects left the view
       std::vector<std::string> now = members.uuids;
       std::sort(now.begin(), now.end());
       for (const auto& [uuid, text] : a.sent_objects)

@@ -8,7 +8,7 @@ using nlohmann::json;
 
 namespace {
 
-// The ordering key of a view object, or nullopt-like false when it lacks one.
+// The ordering key of a view object; false when it lacks one.
 bool key_of(const json& o, std::string* type, std::vector<std::string>* fq, std::string* uuid) {
   if (!o.is_object()) return false;
   auto t = o.find("type"), f = o.find("fq_name"), u = o.find("uuid");
@@ -24,9 +24,11 @@ bool key_of(const json& o, std::string* type, std::vector<std::string>* fq, std:
   return true;
 }
 
-json list_field(const json& message, const char* field) {
+// message[field] when it is an array, else an empty array (no copy either way).
+const json& list_field(const json& message, const char* field) {
+  static const json kEmpty = json::array();
   auto it = message.find(field);
-  return it != message.end() && it->is_array() ? *it : json::array();
+  return it != message.end() && it->is_array() ? *it : kEmpty;
 }
 
 }  // namespace
@@ -48,7 +50,7 @@ Status ViewAssembler::apply(const json& message) {
                                        std::to_string(base) + ", this agent has v" +
                                        std::to_string(version_) + ": needs the whole view");
   // Check everything before changing anything.
-  const json objects = list_field(message, "objects");
+  const json& objects = list_field(message, "objects");
   std::vector<std::pair<Key, const json*>> upserts;
   for (const auto& o : objects) {
     std::string type, uuid;
