@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
       const size_t in_use = info.uordblks + info.hblkhd;  // small blocks + mmap()ed big ones
       if (in_use > heap_peak) heap_peak = in_use;
       if (info.arena + info.hblkhd > heap_system_peak) heap_system_peak = info.arena + info.hblkhd;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     }
   });
 
@@ -376,7 +376,7 @@ int main(int argc, char** argv) {
       "%zu spans, %zu deliveries\n",
       rss, rss * 1048576.0 <= 300e6 ? "met" : "NOT met", spans, deliveries);
   std::printf(
-      "  heap peaks (sampled every 200 ms while measured): in use %.0f MiB, taken from the "
+      "  heap peaks (sampled every second while measured): in use %.0f MiB, taken from the "
       "system %.0f MiB\n",
       static_cast<double>(heap_peak.load()) / 1048576.0,
       static_cast<double>(heap_system_peak.load()) / 1048576.0);

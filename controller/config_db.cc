@@ -15,6 +15,7 @@
 #include "controller/ipam.h"
 #include "controller/ipam_subnets.h"
 #include "controller/sqlite_db.h"
+#include "controller/wal_checkpointer.h"
 
 namespace csim::controller {
 namespace {
@@ -223,6 +224,15 @@ class ConfigDb::Impl {
        std::optional<uint64_t> seed)
       : bus_(bus), clock_(clock), db_(std::move(db)) {
     use_readers_ = !db_->path().empty() && db_->path() != ":memory:";
+    if (use_readers_) {
+      // Without it SQLite checkpoints inside the writer's commits (see wal_checkpointer.h).
+      auto checkpointer = WalCheckpointer::start(*db_);
+      if (checkpointer)
+        checkpointer_ = std::move(*checkpointer);
+      else  // SQLite's own autocheckpoint stays: slower commits, nothing lost
+        std::cerr << "csim config-db: no background checkpoints: "
+                  << checkpointer.status().to_string() << "\n";
+    }
     if (seed) {
       rng_.seed(*seed);
     } else {
@@ -292,23 +302,34 @@ class ConfigDb::Impl {
     std::lock_guard lock(state_mu_);
     return generation_;
   }
-  // True when what `c` read may be kept in the shared caches (state_mu_ held).
-  bool current_locked(const Conn& c) const { return !c.generation || *c.generation == generation_; }
-
-  // After a write committed, before it is notified: drops the cached copy of what it
-  // wrote and starts a new generation (reads that began before it cache nothing).
-  void written(const std::string& uuid) {
-    std::lock_guard lock(state_mu_);
-    ++generation_;
-    uncache(uuid);
+  // True when what `c` read may be kept in the shared caches (state_mu_ held): no
+  // commit was in flight when its read began, and none has begun since.
+  bool current_locked(const Conn& c) const {
+    return !c.generation || (*c.generation == generation_ && generation_ % 2 == 0);
   }
-  // After a delete committed: forgets the object, drops every cached object (a delete
-  // is rare; whatever it touched is read again), starts a new generation.
-  void deleted(const std::string& uuid) {
+
+  // Commits the write of object `uuid` (a delete: `deleting`) as the shared caches see
+  // it. The generation is odd while the commit is in flight: a read beside it may see
+  // the old row or the new one, so no read that began before or during it keeps
+  // anything (an old row put back after a new one was served would make reads go
+  // back). What the write changes leaves the cache before the commit, so no hit serves
+  // it once the new row may be visible (a delete drops every cached object: it is
+  // rare, and whatever it touched is read again). The generation is even again after
+  // the commit, or its failure.
+  core::Status commit_write(SqliteTransaction& txn, const std::string& uuid, bool deleting) {
+    {
+      std::lock_guard lock(state_mu_);
+      ++generation_;
+      if (deleting)
+        uncache_all();
+      else
+        uncache(uuid);
+    }
+    core::Status s = txn.commit();
     std::lock_guard lock(state_mu_);
+    if (s && deleting) identities_.erase(uuid);
     ++generation_;
-    identities_.erase(uuid);
-    uncache_all();
+    return s;
   }
 
   // Runs fn (the queries of one public read) in one read transaction: one snapshot, one
@@ -570,11 +591,10 @@ class ConfigDb::Impl {
     if (*planned) {
       if (auto s = insert_allocation(**planned, obj.uuid); !s) return s;
     }
-    if (auto s = txn.commit(); !s) return s;
+    if (auto s = commit_write(txn, obj.uuid, false); !s) return s;
 
     if (*planned) note_taken((*planned)->key, (*planned)->address);
     remember(writer(), obj);
-    written(obj.uuid);
     std::string detail;
     if (const char* field = address_field(obj.type);
         field && !string_prop(obj.props, field).empty())
@@ -636,9 +656,8 @@ class ConfigDb::Impl {
       if (auto s = q->bind(1, obj.uuid).run(); !s) return s;
     }
     if (auto s = insert_refs(obj.uuid, obj.refs); !s) return s;
-    if (auto s = txn.commit(); !s) return s;
+    if (auto s = commit_write(txn, obj.uuid, false); !s) return s;
 
-    written(obj.uuid);
     forget_subnets_of(obj.uuid);
     notify("update", obj.type, obj.uuid, obj.fq_name, "");
     // What a read returns now, without reading it back (see create).
@@ -719,9 +738,8 @@ class ConfigDb::Impl {
       if (!q) return q.status();
       if (auto s = q->bind(1, uuid).run(); !s) return s;
     }
-    if (auto s = txn.commit(); !s) return s;
+    if (auto s = commit_write(txn, uuid, true); !s) return s;
 
-    deleted(uuid);
     for (const auto& f : freed) {
       auto it = pools_.find(f.key);
       if (it != pools_.end()) it->second.release(f.address);
@@ -802,9 +820,8 @@ class ConfigDb::Impl {
       if (!q) return q.status();
       if (auto s = q->bind(1, uuid).bind(2, clock_.now().count()).run(); !s) return s;
     }
-    if (auto s = txn.commit(); !s) return s;
+    if (auto s = commit_write(txn, uuid, false); !s) return s;
 
-    written(uuid);
     if (ref_type == "network-ipam") forget_subnets_of(uuid);
     notify("update", h->type, uuid, h->fq_name,
            std::string(op == RefOp::kAdd ? " (ref add " : " (ref delete ") + ref_type + " " +
@@ -1155,6 +1172,9 @@ class ConfigDb::Impl {
   core::Bus& bus_;
   core::Clock& clock_;
   std::unique_ptr<SqliteDb> db_;
+  // Copies the WAL into the file beside the writer (file DBs); declared after db_, so it
+  // goes first and gives the writer SQLite's own autocheckpoint back.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   std::mt19937_64 rng_;
   std::map<std::string, AddressPool> pools_;  // subnet key -> free addresses
   // Reader connections not in use (file DBs).

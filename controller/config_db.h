@@ -13,8 +13,10 @@
 // is published on the bus ("config.changed.<type>", see config_api.h) from module
 // "config-db", in the trace of the write. Notifications are published in commit order
 // (queued under the write's lock, published after it is released, one publisher at a
-// time), and before the write returns. A file DB runs in WAL mode with synchronous=NORMAL: a write that returned
-// survives a kill -9 of the process. create() and update() return what a read would
+// time), and before the write returns. A file DB runs in WAL mode with
+// synchronous=NORMAL: a write that returned survives a kill -9 of the process. Its WAL
+// is copied back into the file by a thread beside the writer (wal_checkpointer.h), not
+// inside the commits. create() and update() return what a read would
 // return, built without reading the object back.
 //
 // Reads: each call is one read transaction and one query (objects joined with their
@@ -27,10 +29,11 @@
 // anyone else while it is open). read() and read_fq() also keep the last 4,096 objects
 // they returned (least recently used out): a hit costs a copy, no query. A write drops
 // the object it writes (create, update, ref_update: only that object changes; remove
-// drops them all) after its commit and before its notification, and starts a new write
-// generation; a read keeps what it read only if no write committed since its snapshot
-// began, so a hit is what the query would return (config_db_test compares them over
-// random histories with read_uncached(), and with readers racing a writer). back_refs() and children() first
+// drops them all) just before its commit; a read keeps what it read only if no commit
+// was in flight when it began and none began since (a read beside a commit may see the
+// old row or the new one), so a hit is what the query would return and reads never go
+// back (config_db_test compares them over random histories with read_uncached(), and
+// with readers racing a writer). back_refs() and children() first
 // select only the uuids (through the refs_by_to / objects_by_parent indexes) and copy
 // the objects from the cache, reading at most 4 missing ones one by one; with more
 // missing they run their one query, and cache its answer when it has at most 512
