@@ -364,7 +364,9 @@ const typename M::mapped_type& find_or_empty(const M& m, const K& key) {
 
 struct AgentViewsIndex::State {
   struct Entry {
-    ConfigObject object;  // its JSON is made when a view is (kept once, not twice)
+    // Immutable once made: the control-node keeps the very objects it sent (a change
+    // makes a new one), so the mirror and what agents were sent share their memory.
+    std::shared_ptr<const ConfigObject> object;  // its JSON is made when a view is
   };
   // One live node's walk, kept by reference counts over the walk's edges, which form a
   // DAG by type (VR -> VM -> SI -> ST, VM -> VMI -> instance-ip / floating-ip / VN -> ipam):
@@ -425,7 +427,7 @@ struct AgentViewsIndex::State {
 
   const ConfigObject* get(const std::string& uuid) const {
     auto it = objects.find(uuid);
-    return it == objects.end() ? nullptr : &it->second.object;
+    return it == objects.end() ? nullptr : it->second.object.get();
   }
 
   const std::string* vr_of_node(const std::string& node) const {
@@ -737,7 +739,7 @@ struct AgentViewsIndex::State {
       now.reset();
     if (now) now = agent_projection(std::move(*now));
     auto it = objects.find(uuid);
-    const ConfigObject* old = it == objects.end() ? nullptr : &it->second.object;
+    const ConfigObject* old = it == objects.end() ? nullptr : it->second.object.get();
     if (!old && !now) return;
     const bool router =
         (old && old->type == kVirtualRouter) || (now && now->type == kVirtualRouter);
@@ -747,21 +749,21 @@ struct AgentViewsIndex::State {
     const std::string root_before = root ? *root : "";
     const Before before = mark_before(old, now ? &*now : nullptr);
     const auto steps = walk_before(uuid, old, now ? &*now : nullptr);
-    std::optional<ConfigObject> previous;
+    std::shared_ptr<const ConfigObject> previous;
     if (old) {
       index(*old, -1);
       previous = std::move(it->second.object);
     }
     if (now) {
       Entry& e = objects[uuid];
-      e.object = std::move(*now);
-      index(e.object, +1);
-      mark_after(previous ? &*previous : nullptr, &e.object, before);
-      walk_after(previous ? &*previous : nullptr, &e.object, steps);
+      e.object = std::make_shared<const ConfigObject>(std::move(*now));
+      index(*e.object, +1);
+      mark_after(previous.get(), e.object.get(), before);
+      walk_after(previous.get(), e.object.get(), steps);
     } else {
       objects.erase(it);
-      mark_after(&*previous, nullptr, before);
-      walk_after(&*previous, nullptr, steps);
+      mark_after(previous.get(), nullptr, before);
+      walk_after(previous.get(), nullptr, steps);
     }
     if (router) {
       if (vr_address(router_name) != address_before) underlay_dirty = true;
@@ -898,7 +900,7 @@ struct AgentViewsIndex::State {
       for (const auto& [a, iips] : iips_by_address) dirty_prefixes.insert(a);
       for (const auto& [a, p] : best) dirty_prefixes.insert(a);
       for (const auto& [uuid, e] : objects)
-        if (e.object.type == kFloatingIp) dirty_fips.insert(uuid);
+        if (e.object->type == kFloatingIp) dirty_fips.insert(uuid);
       for (const auto& [uuid, part] : fip_parts) dirty_fips.insert(uuid);
       // Walks do not depend on liveness: drop those of nodes no longer live only.
       for (auto it = walks.begin(); it != walks.end();)
@@ -1013,7 +1015,7 @@ struct AgentViewsIndex::State {
     json objs = json::array();
     objs.get_ref<json::array_t&>().reserve(w.reached.size());
     for (const auto& key : w.reached)
-      objs.push_back(json(objects.find(std::get<2>(key))->second.object));
+      objs.push_back(json(*objects.find(std::get<2>(key))->second.object));
     json out = view_rest(node);
     out["objects"] = std::move(objs);
     return out;
@@ -1101,8 +1103,9 @@ AgentViewsIndex::Members AgentViewsIndex::members(const std::string& node) {
   return s_->members(node);
 }
 
-const ConfigObject* AgentViewsIndex::object(const std::string& uuid) const {
-  return s_->get(uuid);
+std::shared_ptr<const ConfigObject> AgentViewsIndex::object(const std::string& uuid) const {
+  auto it = s_->objects.find(uuid);
+  return it == s_->objects.end() ? nullptr : it->second.object;
 }
 
 json AgentViewsIndex::view_rest(const std::string& node) { return s_->view_rest(node); }

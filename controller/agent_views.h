@@ -137,7 +137,9 @@ class AgentViewsIndex {
     size_t vms = 0, sis = 0;
   };
   Members members(const std::string& node);
-  const ConfigObject* object(const std::string& uuid) const;
+  // Objects are immutable: a change replaces the object, so a caller may keep one as
+  // what it sent (it shares the mirror's memory while unchanged).
+  std::shared_ptr<const ConfigObject> object(const std::string& uuid) const;
   nlohmann::json view_rest(const std::string& node);
   // After update(): the gateway's routes, as AgentViews::gateway_routes.
   const nlohmann::json& gateway_routes();

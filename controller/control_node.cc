@@ -30,6 +30,20 @@ std::string view_summary(uint64_t version, const AgentViewsIndex::Members& membe
   return s;
 }
 
+// True when two projected objects would be sent alike (what an agent acts on is equal).
+bool same_object(const ConfigObject& a, const ConfigObject& b) {
+  if (a.type != b.type || a.uuid != b.uuid || a.fq_name != b.fq_name ||
+      a.parent_type != b.parent_type || a.parent_uuid != b.parent_uuid || a.props != b.props ||
+      a.refs.size() != b.refs.size())
+    return false;
+  for (size_t i = 0; i < a.refs.size(); ++i) {
+    const Ref& x = a.refs[i];
+    const Ref& y = b.refs[i];
+    if (x.type != y.type || x.uuid != y.uuid || x.to != y.to || x.attr != y.attr) return false;
+  }
+  return true;
+}
+
 std::string gateway_summary(uint64_t version, const json& routes) {
   std::string s =
       "gateway v" + std::to_string(version) + ": " + plural(routes.size(), "route", "routes");
@@ -142,11 +156,9 @@ void ControlNode::recompute() {
     changed_.clear();
     paced_start = bus_.clock().now();
   }
-  std::set<std::string> changed_now;  // objects whose sent form may be stale
   for (auto& [uuid, type] : changed_) {
     index_.apply(type, uuid, api_.read(uuid));
     ++stats.objects_read;
-    changed_now.insert(uuid);
   }
   changed_.clear();
 
@@ -168,23 +180,31 @@ void ControlNode::recompute() {
     const bool whole = a.resend;
     const AgentViewsIndex::Members members = index_.members(node);
     json objects = json::array();
-    std::vector<std::pair<std::string, std::string>> sent;  // uuid -> text, to keep
+    // uuid -> the object now, to keep as sent: those pushed, and those equal to what was
+    // sent but made anew by a change the agent does not see (so the old copy can go).
+    std::vector<std::pair<std::string, std::shared_ptr<const ConfigObject>>> sent;
     size_t still_sent = 0;  // members the agent already has (changed or not)
     for (const auto& uuid : members.uuids) {
       auto it = a.sent_objects.find(uuid);
       if (it != a.sent_objects.end()) ++still_sent;
-      if (!whole && it != a.sent_objects.end() && !changed_now.count(uuid)) continue;
-      json object = *index_.object(uuid);
-      std::string text = object.dump();
-      if (!whole && it != a.sent_objects.end() && it->second == text) continue;
-      objects.push_back(std::move(object));
-      sent.emplace_back(uuid, std::move(text));
+      // The mirror makes a new object for every change: one still the object sent is
+      // unchanged; a new one is compared with what was sent.
+      std::shared_ptr<const ConfigObject> now = index_.object(uuid);
+      if (!whole && it != a.sent_objects.end()) {
+        if (it->second == now) continue;
+        if (same_object(*it->second, *now)) {
+          sent.emplace_back(uuid, std::move(now));
+          continue;
+        }
+      }
+      objects.push_back(json(*now));
+      sent.emplace_back(uuid, std::move(now));
     }
     json removed = json::array();
     if (!whole && still_sent < a.sent_objects.size()) {  // some sent objects left the view
       std::vector<std::string> now = members.uuids;
       std::sort(now.begin(), now.end());
-      for (const auto& [uuid, text] : a.sent_objects)
+      for (const auto& [uuid, object] : a.sent_objects)
         if (!std::binary_search(now.begin(), now.end(), uuid)) removed.push_back(uuid);
     }
     json rest = index_.view_rest(node);
@@ -208,7 +228,7 @@ void ControlNode::recompute() {
       Agent& w = agents_[node];
       if (whole) w.sent_objects.clear();
       for (const auto& uuid : removed) w.sent_objects.erase(uuid.get<std::string>());
-      for (auto& [uuid, text] : sent) w.sent_objects[uuid] = std::move(text);
+      for (auto& [uuid, object] : sent) w.sent_objects[uuid] = std::move(object);
       w.sent_rest.swap(rest_text);
       w.sent_routes = routes;
       w.version = version;
@@ -257,14 +277,14 @@ ControlNode::RecomputeStats ControlNode::last_recompute() const {
 }
 
 json ControlNode::view_of(const std::string& node) const {
-  std::vector<std::string> objects;
+  std::vector<std::shared_ptr<const ConfigObject>> objects;  // immutable: read unlocked
   std::string rest, summary;
   uint64_t version = 0;
   {
     std::lock_guard lock(mu_);
     auto it = agents_.find(node);
     if (it == agents_.end() || it->second.sent_rest.empty()) return json();
-    for (const auto& [uuid, text] : it->second.sent_objects) objects.push_back(text);
+    for (const auto& [uuid, object] : it->second.sent_objects) objects.push_back(object);
     rest = it->second.sent_rest;
     summary = it->second.summary;
     version = it->second.version;
@@ -276,7 +296,7 @@ json ControlNode::view_of(const std::string& node) const {
   message["node"] = node;
   message["summary"] = std::move(summary);
   message["objects"] = json::array();
-  for (const auto& text : objects) message["objects"].push_back(json::parse(text));
+  for (const auto& object : objects) message["objects"].push_back(json(*object));
   if (!whole.apply(message).is_ok()) return json();
   return whole.view();
 }

@@ -17,11 +17,12 @@
 // gives one recompute. A view (or the gateway's routes) is published only when it
 // differs from what that receiver last got, with version + 1. A push carries what
 // changed since the agent's version ("base"): the objects that entered the view or
-// changed as sent (only objects named by config.changed since the last recompute are
-// serialized and compared), the uuids of those that left, the routes, services and
+// changed as sent (only objects the mirror replaced since the push, which a change
+// does, are compared), the uuids of those that left, the routes, services and
 // floating IPs whole. An agent that comes up (again), or acks with "resync", gets the
-// whole view ("base": 0). The control-node keeps what it sent each agent (each object
-// serialized, by uuid), which view_of() assembles.
+// whole view ("base": 0). The control-node keeps what it sent each agent (the objects
+// as sent, by uuid: the mirror's own immutable objects, shared while unchanged, so what
+// the agents were sent costs no memory of its own at rest), which view_of() assembles.
 //
 // Paced: a recompute starts no sooner than kPacingFactor times the previous one's
 // duration after that one ended (and at most kMaxPacing later; Bus::post_after), so a
@@ -98,10 +99,10 @@ class ControlNode {
     uint64_t version = 0;  // of the last view published to it
     bool resend = true;    // push its view on the next recompute even if unchanged
     // What the agent was sent (so a push carries only what changed, and view_of() can
-    // show the whole view): each object of its view as last sent, serialized, by uuid;
-    // the routes, services and floating_ips of the last push, serialized ("" before the
-    // first push); the last summary.
-    std::map<std::string, std::string> sent_objects;
+    // show the whole view): each object of its view as last sent, by uuid (immutable,
+    // shared with the mirror while unchanged); the routes, services and floating_ips of
+    // the last push, serialized ("" before the first push); the last summary.
+    std::map<std::string, std::shared_ptr<const ConfigObject>> sent_objects;
     std::string sent_rest;
     size_t sent_routes = 0;
     std::string summary;
