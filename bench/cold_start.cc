@@ -37,6 +37,7 @@
 #include "bench/kube_workload.h"
 #include "core/bus.h"
 #include "core/clock.h"
+#include "core/malloc_tuning.h"
 #include "kube/object_store.h"
 #include "sim/control_plane.h"
 
@@ -222,8 +223,9 @@ int main(int argc, char** argv) {
   if (want < 1 || want > 200000) die("--objects must be 1..200000");
   if (restarts < 1 || restarts > 20) die("--restarts must be 1..20");
 
-  // Before any thread starts: the bus's workers would each get an arena.
-  if (arena_max > 0 && mallopt(M_ARENA_MAX, arena_max) != 1) die("mallopt(M_ARENA_MAX) failed");
+  // Before any thread starts, as the csim binary (core/malloc_tuning.h): may re-execute
+  // this process once, with the per-thread cache tunable.
+  core::tune_malloc(argv, arena_max);
 
   const bool keep = !state.empty();
   if (state.empty()) {

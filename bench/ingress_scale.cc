@@ -16,9 +16,12 @@
 // Prints the phases, the ratio total / floor, and the peak RSS (getrusage ru_maxrss).
 // Run: bazel run -c opt //bench:ingress_scale [-- --ingresses N --services N --pods N
 //      --namespaces N --dir PARENT --arena-max N]
-//   --arena-max N  mallopt(M_ARENA_MAX, N) first (default 2, what the csim binary sets in
-//                  cli/main.cc; 0 = glibc's default, up to 8 arenas per core): how much of
-//                  the RSS is glibc's per-thread arenas rather than live data
+//   --arena-max N  mallopt(M_ARENA_MAX, N) first (default 2, what the csim binary sets,
+//                  core/malloc_tuning.h; 0 = glibc's default, up to 8 arenas per core): how
+//                  much of the RSS is glibc's per-thread arenas rather than live data
+// Like csim, it runs with glibc's per-thread cache at 256 chunks per size (it re-executes
+// itself once to set the tunable); GLIBC_TUNABLES=glibc.malloc.tcache_count=7 runs it with
+// glibc's default, to compare.
 // At the end it also prints the heap in use (mallinfo2) and what each module held.
 //
 // Measured (-c opt, 2 cores shared with other builds: wall times vary by +-30%, raw
@@ -72,6 +75,7 @@
 #include "controller/config_db.h"
 #include "core/bus.h"
 #include "core/clock.h"
+#include "core/malloc_tuning.h"
 #include "kube/object_store.h"
 #include "sim/control_plane.h"
 
@@ -162,9 +166,10 @@ int main(int argc, char** argv) {
       w.pods < 0 || w.pods > 60000 || w.namespaces < 1 || w.namespaces > w.services)
     die("sizes out of range (ingresses, services 1..20000; pods 0..60000; namespaces 1..services)");
 
-  // Before any thread starts: the bus's workers would each get an arena.
+  // Before any thread starts, as the csim binary (core/malloc_tuning.h): may re-execute
+  // this process once, with the per-thread cache tunable.
   if (arena_max < 0) die("--arena-max must be >= 0 (0 = glibc's default)");
-  if (arena_max > 0 && mallopt(M_ARENA_MAX, arena_max) != 1) die("mallopt(M_ARENA_MAX) failed");
+  core::tune_malloc(argv, arena_max);
 
   std::string tmpl = parent + "/csim-bench-ingress-XXXXXX";
   if (!mkdtemp(tmpl.data())) die("mkdtemp in " + parent + ": " + std::strerror(errno));
@@ -216,13 +221,15 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "ingress scale: %d Ingresses x %d paths, %d Services, %d pods in %d namespaces "
-      "(%zu kube objects); config DB in %s (%lld objects before); malloc arenas: %s\n",
+      "(%zu kube objects); config DB in %s (%lld objects before); malloc arenas: %s; "
+      "GLIBC_TUNABLES=%s\n",
       w.ingresses, kPathsPerIngress, w.services, w.pods, w.namespaces, kube_objects, dir.c_str(),
       static_cast<long long>(*base),
       arena_max > 0 ? (std::to_string(arena_max) +
                        (arena_max == 2 ? " (M_ARENA_MAX, as the csim binary sets)" : " (M_ARENA_MAX)"))
                           .c_str()
-                    : "glibc default (--arena-max 0)");
+                    : "glibc default (--arena-max 0)",
+      getenv("GLIBC_TUNABLES") ? getenv("GLIBC_TUNABLES") : "(unset)");
   std::fflush(stdout);
 
   // Waits for an idle bus, printing progress every 30 s; bounded by the deadline.

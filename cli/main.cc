@@ -1,5 +1,4 @@
 // csim: one binary, several commands. See `csim help`.
-#include <malloc.h>
 #include <unistd.h>
 
 #include <climits>
@@ -13,6 +12,7 @@
 #include "cli/daemon_commands.h"
 #include "cli/demo.h"
 #include "core/bus.h"
+#include "core/malloc_tuning.h"
 #include "kube/apply.h"
 #include "kube/memory_store.h"
 #include "scenario/test_command.h"
@@ -110,10 +110,9 @@ int demo_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc gives each of the bus's threads its own malloc arena; with csim's many short-lived
-  // JSON documents that multiplies the resident size 2-3x over the live heap
-  // (bench/ingress_scale --arena-max shows it). Two arenas keep it close to the live heap.
-  mallopt(M_ARENA_MAX, 2);
+  // Two malloc arenas and a larger per-thread cache (may re-execute csim once to set the
+  // glibc tunable; see core/malloc_tuning.h).
+  csim::core::tune_malloc(argv);
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;
