@@ -1,6 +1,7 @@
 #include "kube/kube_manager/kube_manager.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "kube/kube_manager/cluster_setup.h"
@@ -111,7 +112,10 @@ void KubeManager::on_watch(const std::string& kind, const core::Envelope& e) {
   {
     std::lock_guard lock(mu_);
     retry.swap(retry_);
-    if (auto it = last_error_.find(key); it != last_error_.end()) it->second.attempts = 0;
+    if (auto it = last_error_.find(key); it != last_error_.end()) {
+      it->second.attempts = 0;
+      it->second.timed_retries = 0;
+    }
   }
   for (const auto& [k, uids] : retry) {
     if (uids.empty()) enqueue(k);
@@ -144,6 +148,7 @@ void KubeManager::post_drain() {
 void KubeManager::drain_one() {
   Key key;
   std::vector<std::string> gone;
+  bool timed = false;
   {
     std::lock_guard lock(mu_);
     if (!started_ || queue_.empty()) return;
@@ -154,9 +159,10 @@ void KubeManager::drain_one() {
       gone = std::move(it->second);
       pending_.erase(it);
     }
+    timed = timed_queued_.erase(key) > 0;
   }
   core::Status s = reconcile(key, gone, /*cascade=*/true);
-  finish(key, gone, s);
+  finish(key, gone, s, timed);
 }
 
 core::Status KubeManager::reconcile(const Key& key, const std::vector<std::string>& gone_uids,
@@ -186,26 +192,53 @@ core::Status KubeManager::reconcile(const Key& key, const std::vector<std::strin
 }
 
 void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_uids,
-                         const core::Status& s) {
+                         const core::Status& s, bool timed) {
   if (!s.is_ok())
     ctx_.record("error", "reconcile " + key.to_string() + " failed: " + s.to_string());
-  std::lock_guard lock(mu_);
-  ++reconciles_;
-  if (s.is_ok()) {
-    last_error_.erase(key);
-    retry_.erase(key);
-    return;
+  std::optional<core::Nanos> backoff;
+  {
+    std::lock_guard lock(mu_);
+    ++reconciles_;
+    if (s.is_ok()) {
+      last_error_.erase(key);
+      retry_.erase(key);
+      failing_.erase(key);
+      return;
+    }
+    ++failures_;
+    ErrorInfo& info = last_error_[key];
+    info.error = s.to_string();
+    info.at = core::rfc3339(bus_.clock().now());
+    auto add_uids = [&](std::vector<std::string>& uids) {
+      for (const auto& u : gone_uids)
+        if (std::find(uids.begin(), uids.end(), u) == uids.end()) uids.push_back(u);
+    };
+    add_uids(failing_[key]);
+    if (timed)
+      ++info.timed_retries;
+    else
+      ++info.attempts;
+    if (info.attempts < kMaxAttempts) add_uids(retry_[key]);
+    if (info.timed_retries < kTimedRetries) backoff = kFirstBackoff * (1 << info.timed_retries);
   }
-  ++failures_;
-  ErrorInfo& info = last_error_[key];
-  info.error = s.to_string();
-  info.at = core::rfc3339(bus_.clock().now());
-  ++info.attempts;
-  if (info.attempts < kMaxAttempts) {
-    auto& uids = retry_[key];
-    for (const auto& u : gone_uids)
-      if (std::find(uids.begin(), uids.end(), u) == uids.end()) uids.push_back(u);
-  }
+  if (backoff) retry_after(key, *backoff);
+}
+
+void KubeManager::retry_after(const Key& key, core::Nanos delay) {
+  bus_.post_after(kKubeManagerModule, delay, [this, guard = guard_, key] {
+    std::lock_guard lock(guard->mu);
+    if (!guard->alive) return;
+    std::vector<std::string> uids;
+    {
+      std::lock_guard state(mu_);
+      auto it = failing_.find(key);
+      if (it == failing_.end()) return;  // it succeeded meanwhile
+      uids = it->second;
+      timed_queued_.insert(key);
+    }
+    if (uids.empty()) enqueue(key);
+    for (const auto& uid : uids) enqueue(key, uid);
+  });
 }
 
 void KubeManager::resync() {
@@ -319,7 +352,10 @@ json KubeManager::introspect() const {
     out["failures"] = failures_;
     json errors = json::object();
     for (const auto& [k, e] : last_error_)
-      errors[k.to_string()] = {{"error", e.error}, {"at", e.at}, {"attempts", e.attempts}};
+      errors[k.to_string()] = {{"error", e.error},
+                               {"at", e.at},
+                               {"attempts", e.attempts},
+                               {"timed_retries", e.timed_retries}};
     out["last_error"] = errors;
   }
   out["service_index"] = ingress_.introspect()["service_index"];

@@ -8,8 +8,12 @@
 // module's strand; a drain takes one key, reads the object's current state from the
 // store and makes the config right (creates what is missing, updates what differs,
 // deletes what is stale). Keys are de-duplicated while queued. A failed reconcile keeps
-// its error (introspect()) and is retried when the next watch event arrives, up to
-// kMaxAttempts times in a row.
+// its error (introspect()) and is retried two ways, as a controller's rate-limited work
+// queue: by itself after a backoff (kFirstBackoff, doubling, kTimedRetries times in a
+// row: a cause that heals by itself, such as a node's virtual-router that appears late,
+// heals the key without any other event), and when the next watch event of any key
+// arrives (up to kMaxAttempts failures of those in a row; an event of the key itself
+// starts both counts over).
 //
 // start(): provisions the cluster (§2.1) and resyncs at once (not after Contrail's 60 s
 // timer, §1.10): every Namespace, Pod, Service, Endpoints and Ingress in the store is
@@ -29,6 +33,7 @@
 // bus deliveries; after destruction, deliveries still queued for it do nothing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -56,6 +61,10 @@ class KubeManager {
  public:
   // A failing key is retried on the next watch events, this many times in a row at most.
   static constexpr int kMaxAttempts = 5;
+  // ... and by itself after 0.5, 1, 2 and 4 s (kThreaded buses; a deterministic bus runs
+  // a retry at once, in its turn).
+  static constexpr int kTimedRetries = 4;
+  static constexpr core::Nanos kFirstBackoff = std::chrono::milliseconds(500);
 
   KubeManager(core::Bus& bus, ObjectStore& store, controller::ConfigApi& api,
               KubeManagerOptions options = {});
@@ -72,7 +81,8 @@ class KubeManager {
   // For `csim` introspection:
   // {"module", "started", "cluster", "queue_length", "queue": ["Ingress default/x", …],
   //  "retry": [...], "reconciles", "failures",
-  //  "last_error": {"<key>": {"error", "at", "attempts"}}, "service_index": {...}}
+  //  "last_error": {"<key>": {"error", "at", "attempts", "timed_retries"}},
+  //  "service_index": {...}}
   nlohmann::json introspect() const;
 
  private:
@@ -86,7 +96,8 @@ class KubeManager {
   struct ErrorInfo {
     std::string error;
     std::string at;
-    int attempts = 0;
+    int attempts = 0;       // failures in a row, of runs not started by the timer
+    int timed_retries = 0;  // timed retries in a row (each failed)
   };
   // Lets handlers queued on the bus outlive this object harmlessly.
   struct Guard {
@@ -101,7 +112,12 @@ class KubeManager {
   void drain_one();
   // Reconciles one key; `cascade` queues dependants (Service -> Endpoints and Ingresses).
   core::Status reconcile(const Key& key, const std::vector<std::string>& gone_uids, bool cascade);
-  void finish(const Key& key, const std::vector<std::string>& gone_uids, const core::Status& s);
+  // Records the outcome of a reconcile (`timed`: the timer queued it) and, on failure,
+  // keeps the key for the next event and arms its timed retry (mu_ held by neither).
+  void finish(const Key& key, const std::vector<std::string>& gone_uids, const core::Status& s,
+              bool timed = false);
+  // After `delay`, queues `key` again if it is still failing (held in retry_ or not).
+  void retry_after(const Key& key, core::Nanos delay);
   void resync();
 
   core::Bus& bus_;
@@ -120,6 +136,8 @@ class KubeManager {
   std::deque<Key> queue_;
   std::map<Key, std::vector<std::string>> pending_;  // queued keys -> gone uids
   std::map<Key, std::vector<std::string>> retry_;    // failed keys -> gone uids
+  std::map<Key, std::vector<std::string>> failing_;  // every failing key -> gone uids
+  std::set<Key> timed_queued_;                       // queued by the timer, not yet run
   std::map<Key, ErrorInfo> last_error_;
   uint64_t reconciles_ = 0;
   uint64_t failures_ = 0;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "kube/kube_manager/test_cluster.h"
 
 namespace csim::kube {
@@ -314,6 +316,38 @@ TEST(KubeManagerTest, IntrospectShowsQueueAndErrors) {
   c.settle();
   info = c.km->introspect();
   EXPECT_FALSE(info["last_error"].contains("Pod default/lost")) << info.dump();
+}
+
+TEST(KubeManagerTest, AFailedKeyIsRetriedByItselfWithoutAnotherEvent) {
+  TestCluster c;
+  c.start_kube_manager();
+  // The pod's node has no virtual-router yet; it appears after the second failure, while
+  // no watch event arrives: the timed retry heals the key by itself.
+  std::atomic<int> failed{0};
+  c.bus.add_observer([&](const core::SpanRecord& s) {
+    if (s.summary.find("reconcile Pod default/late-node failed") == std::string::npos) return;
+    if (++failed == 2)
+      c.bus.post("test", [&] {
+        ASSERT_TRUE(controller::add_virtual_router(c.db, "node-9", "169.254.1.9").is_ok());
+      });
+  });
+  json pod = c.make_pod("default", "late-node", {}, "node-9");
+  c.settle();
+  EXPECT_EQ(failed.load(), 2);
+  json info = c.km->introspect();
+  EXPECT_FALSE(info["last_error"].contains("Pod default/late-node")) << info.dump();
+  EXPECT_TRUE(c.db.read(pod["metadata"]["uid"])) << "the pod's virtual-machine";
+}
+
+TEST(KubeManagerTest, TimedRetriesOfAKeyThatKeepsFailingAreBounded) {
+  TestCluster c;
+  c.start_kube_manager();
+  c.make_pod("default", "lost", {}, "node-9");
+  c.settle();  // a deterministic bus runs each timed retry at once, in its turn
+  json err = c.km->introspect()["last_error"]["Pod default/lost"];
+  EXPECT_EQ(err["attempts"], 1) << err.dump();
+  EXPECT_EQ(err["timed_retries"], KubeManager::kTimedRetries) << err.dump();
+  EXPECT_EQ(c.km->introspect()["failures"], 1 + KubeManager::kTimedRetries);
 }
 
 TEST(KubeManagerTest, DestroyedKubeManagerIgnoresQueuedEvents) {
