@@ -209,7 +209,14 @@ void ControlNode::recompute() {
     }
     json rest = index_.view_rest(node);
     std::string rest_text = rest.dump();
-    if (!whole && objects.empty() && removed.empty() && rest_text == a.sent_rest) continue;
+    if (!whole && objects.empty() && removed.empty() && rest_text == a.sent_rest) {
+      // Nothing to push; still let go of the old copies of objects made anew (equal).
+      if (!sent.empty()) {
+        std::lock_guard lock(mu_);
+        for (auto& [uuid, object] : sent) agents_[node].sent_objects[uuid] = std::move(object);
+      }
+      continue;
+    }
     // Versions are written on this strand only.
     const uint64_t version = a.version + 1;
     const uint64_t base = whole ? 0 : a.version;

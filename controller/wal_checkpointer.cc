@@ -10,6 +10,9 @@ core::Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(SqliteDb& 
   // connection may run it.
   auto own = SqliteDb::open_reader(writer.path());
   if (!own) return own.status();
+  // A read opens the connection's WAL: a checkpoint on a connection that never read may
+  // do nothing (older SQLite).
+  if (auto s = (*own)->exec("SELECT count(*) FROM sqlite_master"); !s.is_ok()) return s;
   return std::unique_ptr<WalCheckpointer>(
       new WalCheckpointer(writer, std::move(*own), options));
 }

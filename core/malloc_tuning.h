@@ -13,8 +13,10 @@
 //
 // glibc reads its tunables only when a process starts: when GLIBC_TUNABLES does not set
 // tcache_count yet, the process executes itself again (/proc/self/exe, the same argv, the
-// environment plus the tunable: same pid, nothing has run yet). If that fails it goes on
-// untuned. Processes csim starts inherit the tunable (harmless: a larger cache only).
+// environment plus the tunable: same pid, nothing has run yet), once: a marker in the
+// environment (removed again at once) stops a second time. A secure-mode process (setuid,
+// file capabilities) is left alone: glibc ignores the tunable there. If the execution fails
+// it goes on untuned. Processes csim starts inherit the tunable (harmless: a larger cache).
 #pragma once
 
 #include <string>

@@ -195,7 +195,6 @@ void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_ui
                          const core::Status& s, bool timed) {
   if (!s.is_ok())
     ctx_.record("error", "reconcile " + key.to_string() + " failed: " + s.to_string());
-  std::optional<core::Nanos> backoff;
   {
     std::lock_guard lock(mu_);
     ++reconciles_;
@@ -203,6 +202,7 @@ void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_ui
       last_error_.erase(key);
       retry_.erase(key);
       failing_.erase(key);
+      timed_queued_.erase(key);
       return;
     }
     ++failures_;
@@ -219,22 +219,25 @@ void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_ui
     else
       ++info.attempts;
     if (info.attempts < kMaxAttempts) add_uids(retry_[key]);
-    if (info.timed_retries < kTimedRetries) backoff = kFirstBackoff * (1 << info.timed_retries);
+    if (info.timed_retries < kTimedRetries)
+      retry_after_locked(key, kFirstBackoff * (1 << info.timed_retries));
   }
-  if (backoff) retry_after(key, *backoff);
 }
 
-void KubeManager::retry_after(const Key& key, core::Nanos delay) {
+void KubeManager::retry_after_locked(const Key& key, core::Nanos delay) {
+  if (!timer_armed_.insert(key).second) return;  // its timer is waiting already
   bus_.post_after(kKubeManagerModule, delay, [this, guard = guard_, key] {
     std::lock_guard lock(guard->mu);
     if (!guard->alive) return;
     std::vector<std::string> uids;
     {
       std::lock_guard state(mu_);
+      timer_armed_.erase(key);
       auto it = failing_.find(key);
       if (it == failing_.end()) return;  // it succeeded meanwhile
       uids = it->second;
-      timed_queued_.insert(key);
+      // A run an event queued already is that event's, not a timed retry.
+      if (!pending_.count(key)) timed_queued_.insert(key);
     }
     if (uids.empty()) enqueue(key);
     for (const auto& uid : uids) enqueue(key, uid);

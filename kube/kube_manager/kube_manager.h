@@ -10,7 +10,8 @@
 // deletes what is stale). Keys are de-duplicated while queued. A failed reconcile keeps
 // its error (introspect()) and is retried two ways, as a controller's rate-limited work
 // queue: by itself after a backoff (kFirstBackoff, doubling, kTimedRetries times in a
-// row: a cause that heals by itself, such as a node's virtual-router that appears late,
+// row, one timer per key: a cause that heals by itself, such as a node's virtual-router
+// that appears late,
 // heals the key without any other event), and when the next watch event of any key
 // arrives (up to kMaxAttempts failures of those in a row; an event of the key itself
 // starts both counts over).
@@ -61,10 +62,11 @@ class KubeManager {
  public:
   // A failing key is retried on the next watch events, this many times in a row at most.
   static constexpr int kMaxAttempts = 5;
-  // ... and by itself after 0.5, 1, 2 and 4 s (kThreaded buses; a deterministic bus runs
-  // a retry at once, in its turn).
+  // ... and by itself after 0.25, 0.5, 1 and 2 s (kThreaded buses; a deterministic bus
+  // runs a retry at once, in its turn). A pending retry keeps the bus from idling, so a
+  // key that keeps failing delays a settle by those 3.75 s once.
   static constexpr int kTimedRetries = 4;
-  static constexpr core::Nanos kFirstBackoff = std::chrono::milliseconds(500);
+  static constexpr core::Nanos kFirstBackoff = std::chrono::milliseconds(250);
 
   KubeManager(core::Bus& bus, ObjectStore& store, controller::ConfigApi& api,
               KubeManagerOptions options = {});
@@ -117,7 +119,8 @@ class KubeManager {
   void finish(const Key& key, const std::vector<std::string>& gone_uids, const core::Status& s,
               bool timed = false);
   // After `delay`, queues `key` again if it is still failing (held in retry_ or not).
-  void retry_after(const Key& key, core::Nanos delay);
+  // One timer per key at a time (mu_ held).
+  void retry_after_locked(const Key& key, core::Nanos delay);
   void resync();
 
   core::Bus& bus_;
@@ -137,6 +140,7 @@ class KubeManager {
   std::map<Key, std::vector<std::string>> pending_;  // queued keys -> gone uids
   std::map<Key, std::vector<std::string>> retry_;    // failed keys -> gone uids
   std::map<Key, std::vector<std::string>> failing_;  // every failing key -> gone uids
+  std::set<Key> timer_armed_;                        // keys with a timed retry waiting
   std::set<Key> timed_queued_;                       // queued by the timer, not yet run
   std::map<Key, ErrorInfo> last_error_;
   uint64_t reconciles_ = 0;
