@@ -1249,8 +1249,12 @@ class ConfigDb::Impl {
   // assembled from the cache: hits are copied, up to kMaxMisses misses are read one by
   // one (and cached). nullopt when more are missing (the caller runs its one query).
   // Sorted as load() sorts. Inside a read snapshot of c.
+  // `refers_to` (back-refs): a hit must still refer to that uuid, else it is read from
+  // the snapshot like a miss (the cache may hold a newer copy than the snapshot that
+  // listed it, one whose ref is gone).
   std::optional<std::vector<ConfigObject>> assemble(const Conn& c, const std::string& sql,
-                                                    const std::vector<std::string>& binds) {
+                                                    const std::vector<std::string>& binds,
+                                                    const std::string& refers_to = "") {
     if (kReadCacheObjects == 0) return std::nullopt;
     std::vector<std::string> uuids;
     {
@@ -1272,6 +1276,11 @@ class ConfigDb::Impl {
         if (!cache_.count(u) && ++misses > kMaxMisses) return std::nullopt;
       for (size_t i = 0; i < uuids.size(); ++i) hits[i] = cached_locked(uuids[i]);
     }
+    if (!refers_to.empty())
+      for (auto& hit : hits)
+        if (hit && std::none_of(hit->refs.begin(), hit->refs.end(),
+                                [&](const Ref& r) { return r.uuid == refers_to; }))
+          hit = nullptr;
     std::vector<ConfigObject> out;
     out.reserve(uuids.size());
     for (size_t i = 0; i < uuids.size(); ++i) {
@@ -1478,7 +1487,8 @@ std::vector<ConfigObject> ConfigDb::back_refs(const std::string& uuid,
     // ref); else one query. "+o.type" keeps SQLite from scanning every object of the type
     // through the (type, fq_name) index instead (O(objects of the type) per call).
     if (from_type.empty()) {
-      if (auto hit = impl_->assemble(c, "SELECT from_uuid FROM refs WHERE to_uuid = ?1", {uuid}))
+      if (auto hit =
+              impl_->assemble(c, "SELECT from_uuid FROM refs WHERE to_uuid = ?1", {uuid}, uuid))
         return std::move(*hit);
       auto out =
           impl_->load(c, "o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)", {uuid});
@@ -1488,7 +1498,7 @@ std::vector<ConfigObject> ConfigDb::back_refs(const std::string& uuid,
     if (auto hit = impl_->assemble(c,
                                    "SELECT o.uuid FROM refs r JOIN objects o ON o.uuid = "
                                    "r.from_uuid WHERE r.to_uuid = ?1 AND o.type = ?2",
-                                   {uuid, from_type}))
+                                   {uuid, from_type}, uuid))
       return std::move(*hit);
     auto out = impl_->load(
         c, "+o.type = ?2 AND o.uuid IN (SELECT from_uuid FROM refs WHERE to_uuid = ?1)",
