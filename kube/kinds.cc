@@ -7,6 +7,7 @@ const std::vector<KindInfo>& served_kinds() {
       {"Namespace", "", "v1", {"v1"}, "namespaces", {"ns"}, false, 0},
       {"Node", "", "v1", {"v1"}, "nodes", {"no"}, false, 1},
       {"Secret", "", "v1", {"v1"}, "secrets", {}, true, 2},
+      {"ConfigMap", "", "v1", {"v1"}, "configmaps", {"cm"}, true, 2},
       {"Service", "", "v1", {"v1"}, "services", {"svc"}, true, 2},
       {"Endpoints", "", "v1", {"v1"}, "endpoints", {"ep"}, true, 3},
       {"Deployment", "apps", "apps/v1", {"apps/v1"}, "deployments", {"deploy"}, true, 4},

@@ -99,7 +99,7 @@ TEST_F(MemoryStoreTest, CreateErrors) {
   auto no_ns = store_.create(pod("nosuchns", "web"));
   EXPECT_EQ(no_ns.status().code(), core::Code::kNotFound);
   EXPECT_EQ(no_ns.status().message(), "namespaces \"nosuchns\" not found");
-  auto unknown = store_.create({{"kind", "ConfigMap"}, {"metadata", {{"name", "x"}}}});
+  auto unknown = store_.create({{"kind", "PersistentVolume"}, {"metadata", {{"name", "x"}}}});
   EXPECT_EQ(unknown.status().code(), core::Code::kInvalid);
   auto unnamed = store_.create({{"kind", "Pod"}, {"metadata", json::object()}});
   EXPECT_EQ(unnamed.status().code(), core::Code::kInvalid);

@@ -6,12 +6,10 @@
 #include "kube/base64.h"
 
 namespace csim::kube {
-namespace {
 
 using nlohmann::json;
 
-// Kubernetes' IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253, not "." or "..".
-std::string check_data_key(const std::string& key) {
+std::string config_key_problem(const std::string& key) {
   if (key.empty()) return "must not be empty";
   if (key.size() > 253) return "must be no more than 253 characters";
   if (key == "." || key == "..") return "must not be '.' or '..'";
@@ -26,8 +24,6 @@ std::string check_data_key(const std::string& key) {
   return "";
 }
 
-}  // namespace
-
 void validate_secret(const json& secret, FieldErrors& e) {
   std::string type = "Opaque";
   if (secret.contains("type") && !secret["type"].is_null()) {
@@ -41,7 +37,7 @@ void validate_secret(const json& secret, FieldErrors& e) {
     for (const auto& [key, value] : secret["data"].items()) {
       const std::string f = "data[" + key + "]";
       keys.insert(key);
-      if (auto p = check_data_key(key); !p.empty()) e.invalid(f, key, p);
+      if (auto p = config_key_problem(key); !p.empty()) e.invalid(f, key, p);
       if (!e.expect_string(f, value)) continue;
       auto bytes = base64_decode(value.get<std::string>());
       if (!bytes) {
@@ -56,7 +52,7 @@ void validate_secret(const json& secret, FieldErrors& e) {
     for (const auto& [key, value] : secret["stringData"].items()) {
       const std::string f = "stringData[" + key + "]";
       keys.insert(key);
-      if (auto p = check_data_key(key); !p.empty()) e.invalid(f, key, p);
+      if (auto p = config_key_problem(key); !p.empty()) e.invalid(f, key, p);
       if (e.expect_string(f, value)) sizes[key] = value.get<std::string>().size();
     }
   }

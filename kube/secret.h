@@ -28,6 +28,11 @@ inline constexpr size_t kMaxSecretBytes = 1024 * 1024;
 
 void validate_secret(const nlohmann::json& secret, FieldErrors& errors);
 
+// Kubernetes' IsConfigMapKey, for the keys of a Secret's and a ConfigMap's data:
+// [-._a-zA-Z0-9]+, at most 253 characters, not "." or "..". "" when `key` is valid, else
+// what is wrong with it.
+std::string config_key_problem(const std::string& key);
+
 void normalize_secret(nlohmann::json& secret);
 
 // A kubernetes.io/tls Secret's PEM texts, decoded.

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "kube/config_map.h"
 #include "kube/ingress_validation.h"
 #include "kube/kinds.h"
 #include "kube/secret.h"
@@ -431,6 +432,8 @@ std::vector<FieldError> validate(const json& object) {
     validate_endpoints(object, e);
   } else if (kind == "Secret") {
     validate_secret(object, e);
+  } else if (kind == "ConfigMap") {
+    validate_config_map(object, e);
   }
   return e.take();
 }

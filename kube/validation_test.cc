@@ -195,9 +195,9 @@ TEST(ValidationTest, BadInputsTable) {
        [&] { json o = v1_ingress(); o["spec"]["rules"][0]["http"]["paths"][0]["backend"] = {{"resource", {{"kind", "Bucket"}, {"name", "b"}}}}; return o; },
        {path0 + ".backend.resource: csim supports only Service backends (service.name and service.port)"}},
       {"unknown kind",
-       [] { return json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}})"); },
-       {"kind: must be one of \"Namespace\", \"Node\", \"Secret\", \"Service\", \"Endpoints\", \"Deployment\", "
-        "\"Pod\", \"Ingress\", \"Event\" (got \"ConfigMap\")"}},
+       [] { return json::parse(R"({"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"x"}})"); },
+       {"kind: must be one of \"Namespace\", \"Node\", \"Secret\", \"ConfigMap\", \"Service\", \"Endpoints\", "
+        "\"Deployment\", \"Pod\", \"Ingress\", \"Event\" (got \"PersistentVolume\")"}},
       {"unknown apiVersion",
        [] { json o = v1_ingress(); o["apiVersion"] = "networking.k8s.io/v2"; return o; },
        {"apiVersion: must be one of \"networking.k8s.io/v1\", \"networking.k8s.io/v1beta1\", "

@@ -584,9 +584,9 @@ TEST_F(KubectlTest, InvalidIngressPrintsEachFieldAndStoresNothing) {
   EXPECT_NE(r.err.find("spec.rules[0].host: Invalid value: \"Bad_Host\""), std::string::npos) << r;
   EXPECT_NE(r.err.find("spec.rules[0].http.paths[0].pathType: Required value"), std::string::npos) << r;
   EXPECT_FALSE(store_.get("Ingress", "default", "bad"));
-  Outcome unknown = kubectl({"get", "configmaps"});
+  Outcome unknown = kubectl({"get", "persistentvolumeclaims"});
   EXPECT_NE(unknown.code, 0);
-  EXPECT_NE(unknown.err.find("the server doesn't have a resource type \"configmaps\""), std::string::npos) << unknown;
+  EXPECT_NE(unknown.err.find("the server doesn't have a resource type \"persistentvolumeclaims\""), std::string::npos) << unknown;
 }
 
 TEST_F(KubectlTest, GetWatchPrintsRowsAsTheyChange) {
@@ -733,6 +733,72 @@ stringData:
     EXPECT_EQ(o->out.find("hunter2"), std::string::npos) << o->out;
     EXPECT_EQ(o->out.find("aHVudGVyMi1zM2NyZXQtdmFsdWU="), std::string::npos) << o->out;  // base64 of it
   }
+}
+
+// ConfigMaps: a manifest applies with them (apply, then a change), `create configmap`
+// sends protobuf, `get` shows NAME DATA AGE, a bad key is refused naming the field, and
+// delete removes them.
+TEST_F(KubectlTest, ConfigMapsApplyCreateGetAndDelete) {
+  write("cm.yaml", R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+  namespace: default
+data:
+  LOG_LEVEL: debug
+  nginx.conf: |
+    server { listen 80; }
+binaryData:
+  logo.bin: AAEC
+)");
+  Outcome apply = kubectl({"apply", "-f", path("cm.yaml")});
+  ASSERT_EQ(apply.code, 0) << apply;
+  EXPECT_NE(apply.out.find("configmap/web-config created"), std::string::npos) << apply;
+  auto stored = store_.get("ConfigMap", "default", "web-config");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ((*stored)["data"]["nginx.conf"], "server { listen 80; }\n");
+  EXPECT_EQ((*stored)["binaryData"]["logo.bin"], "AAEC");
+
+  write("cm.yaml", R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+  namespace: default
+data:
+  LOG_LEVEL: info
+)");
+  Outcome change = kubectl({"apply", "-f", path("cm.yaml")});
+  ASSERT_EQ(change.code, 0) << change;
+  EXPECT_NE(change.out.find("configmap/web-config configured"), std::string::npos) << change;
+  stored = store_.get("ConfigMap", "default", "web-config");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ((*stored)["data"], json::parse(R"({"LOG_LEVEL": "info"})"));
+  EXPECT_FALSE(stored->contains("binaryData")) << stored->dump();
+
+  Outcome create = kubectl({"create", "configmap", "flags", "--from-literal=a=b", "--from-literal=c=d"});
+  ASSERT_EQ(create.code, 0) << create;
+  EXPECT_NE(create.out.find("configmap/flags created"), std::string::npos) << create;
+  auto flags = store_.get("ConfigMap", "default", "flags");
+  ASSERT_TRUE(flags);
+  EXPECT_EQ((*flags)["data"], json::parse(R"({"a": "b", "c": "d"})"));
+
+  Outcome get = kubectl({"get", "cm"});
+  ASSERT_EQ(get.code, 0) << get;
+  std::vector<std::string> out = lines(get.out);
+  ASSERT_EQ(out.size(), 3u) << get.out;
+  EXPECT_EQ(columns(out[0]), (std::vector<std::string>{"NAME", "DATA", "AGE"}));
+  EXPECT_EQ(columns(out[1])[0], "flags");
+  EXPECT_EQ(columns(out[1])[1], "2");
+  EXPECT_EQ(columns(out[2])[0], "web-config");
+  EXPECT_EQ(columns(out[2])[1], "1");
+
+  Outcome bad = kubectl({"create", "configmap", "bad", "--from-literal=a b=c"});
+  EXPECT_NE(bad.code, 0) << bad;
+  EXPECT_FALSE(store_.get("ConfigMap", "default", "bad"));
+
+  Outcome del = kubectl({"delete", "configmap", "web-config", "flags"});
+  ASSERT_EQ(del.code, 0) << del;
+  EXPECT_TRUE(store_.list("ConfigMap").empty());
 }
 
 // kubectl's typed `create` subcommands POST protobuf (protobuf_body.h): each is decoded,

@@ -22,6 +22,7 @@ struct DecodedKind {
 constexpr DecodedKind kKinds[] = {
     {"v1", "Namespace", pbmsg::namespace_},
     {"v1", "Secret", pbmsg::secret},
+    {"v1", "ConfigMap", pbmsg::config_map},
     {"v1", "Service", pbmsg::service},
     {"apps/v1", "Deployment", pbmsg::deployment},
     {"networking.k8s.io/v1", "Ingress", pbmsg::ingress},
@@ -88,7 +89,7 @@ core::Result<json> decode_protobuf_object(const std::string& body) {
   }
   return core::invalid("protobuf body: " + (kind.empty() ? std::string("the object") : kind) + " (" + api_version +
                        ") is not decoded by csim's API server (it decodes protobuf for v1 Namespace, "
-                       "Secret and Service, apps/v1 Deployment and networking.k8s.io/v1 Ingress); send the "
+                       "Secret, ConfigMap and Service, apps/v1 Deployment and networking.k8s.io/v1 Ingress); send the "
                        "object as JSON: write a manifest and use kubectl create -f or kubectl apply -f");
 }
 

@@ -1,5 +1,6 @@
-// core/v1 messages (k8s.io/api/core/v1/generated.proto): Namespace, Secret, Service, and the
-// pod template parts a Deployment made by `kubectl create deployment` holds.
+// core/v1 messages (k8s.io/api/core/v1/generated.proto): Namespace, Secret, ConfigMap,
+// Service, and the pod template parts a Deployment made by `kubectl create deployment`
+// holds.
 #include "kube/apiserver/protobuf_messages.h"
 
 namespace csim::kube::apiserver::pbmsg {
@@ -29,6 +30,13 @@ const MessageSpec& secret() {
   static const MessageSpec spec{"Secret",
                                 {msg(1, "metadata", object_meta), boolean(5, "immutable", kKeep),
                                  bytes_map(2, "data"), string_map(4, "stringData"), str(3, "type")}};
+  return spec;
+}
+
+const MessageSpec& config_map() {
+  static const MessageSpec spec{"ConfigMap",
+                                {msg(1, "metadata", object_meta), boolean(4, "immutable", kKeep),
+                                 string_map(2, "data"), bytes_map(3, "binaryData")}};
   return spec;
 }
 

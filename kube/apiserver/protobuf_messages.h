@@ -27,6 +27,7 @@ const MessageSpec& namespace_();
 const MessageSpec& namespace_spec();
 const MessageSpec& namespace_status();
 const MessageSpec& secret();
+const MessageSpec& config_map();
 const MessageSpec& service();
 const MessageSpec& service_spec();
 const MessageSpec& service_port();

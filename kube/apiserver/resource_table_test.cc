@@ -23,7 +23,7 @@ TEST(ResourceTable, ServesEveryKindInEveryVersionAndEndpointSlices) {
   ASSERT_NE(slices, nullptr);
   EXPECT_TRUE(slices->read_only);
   EXPECT_EQ(slices->store_kind, "Endpoints");
-  EXPECT_EQ(find_resource("", "v1", "configmaps"), nullptr);
+  EXPECT_EQ(find_resource("", "v1", "persistentvolumeclaims"), nullptr);
 }
 
 TEST(ResourceTable, ShortNamesOnlyInTheKindsOwnGroup) {
@@ -110,9 +110,9 @@ TEST(Routing, LegacyWatchPrefix) {
 }
 
 TEST(Routing, UnknownResourcesAndPaths) {
-  Route r = parse_route("/api/v1/namespaces/default/configmaps");
+  Route r = parse_route("/api/v1/namespaces/default/persistentvolumeclaims");
   EXPECT_EQ(r.type, Route::Type::kUnknownResource);
-  EXPECT_EQ(r.unknown, "configmaps");
+  EXPECT_EQ(r.unknown, "persistentvolumeclaims");
   EXPECT_EQ(parse_route("/api/v1/namespaces/default/nodes").type, Route::Type::kUnknownResource)
       << "nodes are cluster-scoped";
   EXPECT_EQ(parse_route("/apis/batch/v1/jobs").type, Route::Type::kNotFound);

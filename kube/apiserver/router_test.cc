@@ -151,7 +151,7 @@ TEST_F(RouterTest, OpenApiV3DeclaresFieldValidationOnPatch) {
 }
 
 TEST_F(RouterTest, UnknownPathsAndResources) {
-  Response r = call("GET", "/api/v1/namespaces/default/configmaps");
+  Response r = call("GET", "/api/v1/namespaces/default/persistentvolumeclaims");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(parse(r)["kind"], "Status");
   EXPECT_EQ(parse(r)["reason"], "NotFound");

@@ -60,7 +60,7 @@ std::variant<json, Response> decode_object(const Request& req, const ApiResource
     return status_response(415, "UnsupportedMediaType",
                            "the body of the request was in an unknown format - accepted media types "
                            "include: application/json, application/vnd.kubernetes.protobuf (v1 "
-                           "Namespace, Secret, Service; apps/v1 Deployment; networking.k8s.io/v1 "
+                           "Namespace, Secret, ConfigMap, Service; apps/v1 Deployment; networking.k8s.io/v1 "
                            "Ingress)");
   } else {
     auto parsed = parse_json(req.body, "the request body");

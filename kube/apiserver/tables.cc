@@ -67,6 +67,10 @@ const std::map<std::string, std::vector<Column>>& columns() {
         {"Type", "string", 0, "Used to facilitate programmatic handling of secret data."},
         {"Data", "string", 0, "The number of entries in the secret's data."},
         {"Age", "string", 0, "CreationTimestamp of the object."}}},
+      {"ConfigMap",
+       {{"Name", "string", 0, "Name of the configmap."},
+        {"Data", "string", 0, "The number of entries in the configmap's data and binaryData."},
+        {"Age", "string", 0, "CreationTimestamp of the object."}}},
       {"Endpoints",
        {{"Name", "string", 0, "Name of the endpoints."},
         {"Endpoints", "string", 0, "The addresses and ports of the endpoints."},
@@ -390,6 +394,14 @@ json secret_cells(const json& o, core::Nanos now) {
   return {name_of(o), str(at(o, {"type"}), "Opaque"), entries, age(at(o, {"metadata", "creationTimestamp"}), now)};
 }
 
+json config_map_cells(const json& o, core::Nanos now) {
+  const json& data = at(o, {"data"});
+  const json& binary = at(o, {"binaryData"});
+  const int64_t entries = static_cast<int64_t>((data.is_object() ? data.size() : 0) +
+                                               (binary.is_object() ? binary.size() : 0));
+  return {name_of(o), entries, age(at(o, {"metadata", "creationTimestamp"}), now)};
+}
+
 json generic_cells(const json& o, core::Nanos now) {
   return {name_of(o), age(at(o, {"metadata", "creationTimestamp"}), now)};
 }
@@ -405,6 +417,7 @@ json cells_for(const std::string& kind, const json& o, core::Nanos now) {
   if (kind == "Deployment") return deployment_cells(o, now);
   if (kind == "Ingress") return ingress_cells(o, now);
   if (kind == "Secret") return secret_cells(o, now);
+  if (kind == "ConfigMap") return config_map_cells(o, now);
   return generic_cells(o, now);
 }
 
