@@ -342,43 +342,87 @@ void Kubelet::reconcile() {
     }
     run.server = std::move(*child);
     run.ready_fd = pipefd[0];
+    run.start_id = ++next_start_id_;
     run.state = "starting";
     pods_[uid] = std::move(run);
     starting.push_back(uid);
   }
+  if (!starting.empty()) wait_for_starts(starting);
+  update_snapshot();
+}
 
-  const auto deadline = SteadyClock::now() + options_.ready_timeout;
-  std::vector<std::string> waiting = starting;
-  while (!waiting.empty()) {
-    std::vector<struct pollfd> fds;
-    for (const auto& uid : waiting) fds.push_back({pods_[uid].ready_fd, POLLIN, 0});
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
-                    .count();
-    if (left <= 0) break;
-    int r = poll(fds.data(), fds.size(), static_cast<int>(left));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    std::vector<std::string> still;
-    for (size_t i = 0; i < waiting.size(); ++i) {
-      PodRun& run = pods_[waiting[i]];
-      if (fds[i].revents == 0) {
-        still.push_back(waiting[i]);
-        continue;
-      }
-      char buf[256];
-      ssize_t n = read(run.ready_fd, buf, sizeof buf);
-      if (n > 0) run.ready_line.append(buf, static_cast<size_t>(n));
-      bool done = run.ready_line.find('\n') != std::string::npos || n <= 0;
-      if (!done) still.push_back(waiting[i]);
-    }
-    waiting = std::move(still);
-  }
-
+void Kubelet::wait_for_starts(const std::vector<std::string>& starting) {
+  struct Pipe {
+    Started started;
+    int fd;
+  };
+  std::vector<Pipe> pipes;
   for (const auto& uid : starting) {
     PodRun& run = pods_[uid];
-    close(run.ready_fd);
-    run.ready_fd = -1;
-    const bool ready = run.ready_line.rfind("listening on", 0) == 0;
+    pipes.push_back({{uid, run.start_id, ""}, run.ready_fd});
+    run.ready_fd = -1;  // the waiter's now: it closes it
+  }
+  const uint64_t id = next_start_id_;  // unique: the last start of this batch
+  const auto timeout = options_.ready_timeout;
+  auto life = life_;
+  // The answer is posted in the trace of the reconcile that started the pods, so the
+  // trace goes on from the pod's readiness to what it causes.
+  const core::TraceContext context = core::current_trace_context();
+  waiters_[id] = std::thread([this, life, id, timeout, context, pipes = std::move(pipes)]() mutable {
+    // Until each pipe gave a line, hit EOF (the echo server exited, or stop() stopped it)
+    // or the timeout passed.
+    const auto deadline = SteadyClock::now() + timeout;
+    std::vector<size_t> waiting(pipes.size());
+    for (size_t i = 0; i < waiting.size(); ++i) waiting[i] = i;
+    while (!waiting.empty()) {
+      std::vector<struct pollfd> fds;
+      for (size_t i : waiting) fds.push_back({pipes[i].fd, POLLIN, 0});
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
+      if (left <= 0) break;
+      int r = poll(fds.data(), fds.size(), static_cast<int>(left));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      std::vector<size_t> still;
+      for (size_t k = 0; k < waiting.size(); ++k) {
+        Pipe& p = pipes[waiting[k]];
+        if (fds[k].revents == 0) {
+          still.push_back(waiting[k]);
+          continue;
+        }
+        char buf[256];
+        ssize_t n = read(p.fd, buf, sizeof buf);
+        if (n > 0) p.started.ready_line.append(buf, static_cast<size_t>(n));
+        const bool done = p.started.ready_line.find('\n') != std::string::npos || n <= 0;
+        if (!done) still.push_back(waiting[k]);
+      }
+      waiting = std::move(still);
+    }
+    std::vector<Started> started;
+    for (auto& p : pipes) {
+      close(p.fd);
+      started.push_back(std::move(p.started));
+    }
+    core::ScopedTraceContext in_trace(context);
+    bus_.post(module(), [this, life, id, started = std::move(started)] {
+      std::shared_lock l(life->mu);
+      if (life->alive) finish_starts(id, started);
+    });
+  });
+}
+
+void Kubelet::finish_starts(uint64_t waiter, const std::vector<Started>& started) {
+  if (auto w = waiters_.find(waiter); w != waiters_.end()) {
+    w->second.join();  // it posted this as its last act
+    waiters_.erase(w);
+  }
+  for (const Started& s : started) {
+    auto it = pods_.find(s.uid);
+    // Gone, stopped or started again since: this answer is not for the pod there now.
+    if (it == pods_.end() || it->second.start_id != s.start_id || it->second.state != "starting")
+      continue;
+    PodRun& run = it->second;
+    const bool ready = s.ready_line.rfind("listening on", 0) == 0;
     if (ready) {
       run.state = "running";
       if (on_port_) on_port_(run.vmi, run.tap, *parse_ipv4(run.ip), true);
@@ -444,6 +488,9 @@ void Kubelet::stop() {
     if (run.state != "stopped") stop_pod(run, "node stopping");
   }
   pods_.clear();
+  // Their echo servers are gone: each waiter read EOF and ends (its post does nothing).
+  for (auto& [id, waiter] : waiters_) waiter.join();
+  waiters_.clear();
   update_snapshot();
 }
 

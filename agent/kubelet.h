@@ -7,8 +7,10 @@
 // the instance-ip /32, default via the VN gateway onlink) and its veth "tap<vmi>" in the
 // vrouter; `<csim> echo-server ...` inside on each containerPort (80 when none); and,
 // when it printed "listening", the pod's status: phase Running, podIP, hostIP (the
-// node's underlay address), conditions Ready=True, containerStatuses. Pods that need
-// starting at the same time start in parallel.
+// node's underlay address), conditions Ready=True, containerStatuses. Pods start in
+// parallel: a thread waits for the echo servers' "listening" lines while the kubelet's
+// strand goes on (a pod whose interface arrives meanwhile starts at once, not after the
+// pods started before it are ready).
 // A failed start is tried again on later events, three times at most.
 // A deleted (or re-bound) pod's echo server is stopped and its namespace removed.
 // Publishes `agent.pod` for every start, stop and failure (docs/contracts.md).
@@ -27,6 +29,7 @@
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/agent_view.h"
@@ -84,10 +87,16 @@ class Kubelet {
     std::string kube_namespace, name, uid, netns, vmi, tap, ip, state, error;
     std::vector<int> ports;
     std::unique_ptr<ChildProcess> server;
-    int ready_fd = -1;  // while starting
+    int ready_fd = -1;  // until handed to a waiter
+    uint64_t start_id = 0;  // which start a waiter's answer is for
     core::Nanos started_at{0};
     int attempts = 0;
-    std::string ready_line;
+  };
+  // What a waiter read from a starting pod's echo server.
+  struct Started {
+    std::string uid;
+    uint64_t start_id = 0;
+    std::string ready_line;  // "listening on ..." when it started
   };
 
   void mark_not_started();
@@ -98,6 +107,10 @@ class Kubelet {
   void set_pod_status(const PodRun& run, bool ready, const std::string& reason,
                       const std::string& message);
   void update_snapshot();
+  // Hands the ready pipes of `starting` pods to a thread that waits for their first lines
+  // (up to ready_timeout) and posts them to finish_starts() on the strand.
+  void wait_for_starts(const std::vector<std::string>& starting);
+  void finish_starts(uint64_t waiter, const std::vector<Started>& started);
 
   core::Bus& bus_;
   Dataplane& dataplane_;
@@ -109,6 +122,8 @@ class Kubelet {
 
   // Strand only (and stop() once the strand is dead).
   std::map<std::string, PodRun> pods_;  // by uid
+  uint64_t next_start_id_ = 0;
+  std::map<uint64_t, std::thread> waiters_;  // by id; joined when done, or by stop()
 
   mutable std::mutex mu_;  // view_ and snapshot_
   std::shared_ptr<const AgentView> view_;

@@ -11,12 +11,15 @@
 // Prints each run, the p50 of both and their ratio (goal: ratio ≤ 1.25, p50 < 100 ms).
 // Bounded: --runs (default 7, at most 50) and a 30 s deadline per run.
 //
-// Measured (-c opt, 2-core VM, 7 runs): csim p50 188 ms (116-290), floor 59 ms: not met.
-// Polling every ms shows where csim's time goes: the Ingress's haproxy answers from ~65 ms
-// on, with 503 (no server yet) until the pods are ready, their Endpoints made pool members
-// and haproxy reloaded with them: 115-290 ms. That chain (kubelet readiness -> endpoints ->
-// kube-manager members -> svc-monitor render -> control-node push -> agent reload) is
-// what to shorten next.
+// Measured (-c opt, 2-core VM): csim p50 188 ms (116-290), floor 59 ms; then, with the
+// kubelet waiting for echo servers beside its strand (a pod no longer waits for the pods
+// started before it), 142-162 ms against 62-67 ms: not met. Polling every ms shows where
+// csim's time goes: the Ingress's haproxy answers from ~65 ms on, with 503 (no server
+// yet) until the pods are ready, their Endpoints made pool members and haproxy reloaded
+// with them. In `csim demo --trace-json` (-c opt) the longest steps are each agent's
+// first haproxy start (65-90 ms, the agent's strand busy meanwhile, so its kubelet sees
+// new pod interfaces late) and the echo servers' exec (50-75 ms while haproxy starts
+// beside them on 2 cores).
 #include <unistd.h>
 
 #include <algorithm>

@@ -25,7 +25,8 @@ namespace csim::core {
 
 inline constexpr int kTcacheCount = 256;
 
-// May not return (it re-executes the process once); argv as main() got it.
+// May not return (it re-executes the process once); argv as main() got it. With a null
+// argv only the arenas are set (a short-lived process gains nothing from the cache).
 void tune_malloc(char** argv, int arena_max = 2);
 
 // The value GLIBC_TUNABLES should have: `current` (empty when unset) with
