@@ -1201,7 +1201,7 @@ TEST(ConfigDbThreadTest, ReadersBesideTheWriterNeverSeeOrCacheAnOldObject) {
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&, t] {
       int last = -1;
-      for (int k = 0; k < 200000 && !stop; ++k) {
+      for (int k = 0; k < 2000000 && !stop; ++k) {
         int n = -1;
         if (t == 0) n = counter(db.read(vm->uuid));
         if (t == 1) n = counter(db.read_fq("virtual-machine", {"vm"}));
@@ -1218,7 +1218,10 @@ TEST(ConfigDbThreadTest, ReadersBesideTheWriterNeverSeeOrCacheAnOldObject) {
     });
   }
   int stale = 0;
-  for (int k = 0; k < 300; ++k) {
+  // 2,000 writes: a read that put an old row back after a new one was served showed up
+  // in about 1 run of 4 at 300 (the window is a commit's last microseconds).
+  constexpr int kWrites = 2000;
+  for (int k = 0; k < kWrites; ++k) {
     ConfigObject o = *vm;
     o.props = {{"n", k}};
     ASSERT_TRUE(db.update(o).is_ok());
@@ -1230,8 +1233,8 @@ TEST(ConfigDbThreadTest, ReadersBesideTheWriterNeverSeeOrCacheAnOldObject) {
   ASSERT_TRUE(bus.run_until_idle(std::chrono::seconds(10)));
   EXPECT_EQ(stale, 0);
   EXPECT_EQ(went_back.load(), 0);
-  EXPECT_GT(reads.load(), 300);
-  EXPECT_EQ(counter(db.read_uncached(vm->uuid)), 299);
+  EXPECT_GT(reads.load(), kWrites);
+  EXPECT_EQ(counter(db.read_uncached(vm->uuid)), kWrites - 1);
 }
 
 TEST(ConfigDbThreadTest, ConcurrentWritersGetDistinctAddresses) {
