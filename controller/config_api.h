@@ -30,6 +30,8 @@ struct Ref {
   std::string uuid;
   FqName to;          // fq_name of the object referred to (filled in by the API)
   nlohmann::json attr;  // link attribute, or null
+
+  bool operator==(const Ref&) const = default;
 };
 
 struct ConfigObject {
@@ -41,6 +43,8 @@ struct ConfigObject {
   nlohmann::json props = nlohmann::json::object();  // property name -> value (incl. display_name, annotations)
   std::vector<Ref> refs;
 
+  // Every field equal (props and attrs as JSON values).
+  bool operator==(const ConfigObject&) const = default;
   const std::string& name() const;
   // Ref uuids of one type, in the order stored.
   std::vector<std::string> ref_uuids(const std::string& type) const;

@@ -30,20 +30,6 @@ std::string view_summary(uint64_t version, const AgentViewsIndex::Members& membe
   return s;
 }
 
-// True when two projected objects would be sent alike (what an agent acts on is equal).
-bool same_object(const ConfigObject& a, const ConfigObject& b) {
-  if (a.type != b.type || a.uuid != b.uuid || a.fq_name != b.fq_name ||
-      a.parent_type != b.parent_type || a.parent_uuid != b.parent_uuid || a.props != b.props ||
-      a.refs.size() != b.refs.size())
-    return false;
-  for (size_t i = 0; i < a.refs.size(); ++i) {
-    const Ref& x = a.refs[i];
-    const Ref& y = b.refs[i];
-    if (x.type != y.type || x.uuid != y.uuid || x.to != y.to || x.attr != y.attr) return false;
-  }
-  return true;
-}
-
 std::string gateway_summary(uint64_t version, const json& routes) {
   std::string s =
       "gateway v" + std::to_string(version) + ": " + plural(routes.size(), "route", "routes");
@@ -192,7 +178,7 @@ void ControlNode::recompute() {
       std::shared_ptr<const ConfigObject> now = index_.object(uuid);
       if (!whole && it != a.sent_objects.end()) {
         if (it->second == now) continue;
-        if (same_object(*it->second, *now)) {
+        if (*it->second == *now) {
           sent.emplace_back(uuid, std::move(now));
           continue;
         }

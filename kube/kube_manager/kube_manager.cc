@@ -107,15 +107,16 @@ void KubeManager::on_watch(const std::string& kind, const core::Envelope& e) {
   Key key{kind, kind == "Namespace" ? "" : meta.value("namespace", ""), meta.value("name", "")};
   if (key.name.empty()) return;
   const std::string type = e.body.value("type", "");
-  // Failed keys get another chance with every new event.
-  std::map<Key, std::vector<std::string>> retry;
+  // Failed keys get another chance with every new event (kMaxAttempts in a row).
+  std::vector<std::pair<Key, std::vector<std::string>>> retry;
   {
     std::lock_guard lock(mu_);
-    retry.swap(retry_);
     if (auto it = last_error_.find(key); it != last_error_.end()) {
       it->second.attempts = 0;
       it->second.timed_retries = 0;
     }
+    for (const auto& [k, info] : last_error_)
+      if (info.attempts < kMaxAttempts) retry.emplace_back(k, info.gone_uids);
   }
   for (const auto& [k, uids] : retry) {
     if (uids.empty()) enqueue(k);
@@ -200,8 +201,6 @@ void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_ui
     ++reconciles_;
     if (s.is_ok()) {
       last_error_.erase(key);
-      retry_.erase(key);
-      failing_.erase(key);
       timed_queued_.erase(key);
       return;
     }
@@ -209,16 +208,13 @@ void KubeManager::finish(const Key& key, const std::vector<std::string>& gone_ui
     ErrorInfo& info = last_error_[key];
     info.error = s.to_string();
     info.at = core::rfc3339(bus_.clock().now());
-    auto add_uids = [&](std::vector<std::string>& uids) {
-      for (const auto& u : gone_uids)
-        if (std::find(uids.begin(), uids.end(), u) == uids.end()) uids.push_back(u);
-    };
-    add_uids(failing_[key]);
+    for (const auto& u : gone_uids)
+      if (std::find(info.gone_uids.begin(), info.gone_uids.end(), u) == info.gone_uids.end())
+        info.gone_uids.push_back(u);
     if (timed)
       ++info.timed_retries;
     else
       ++info.attempts;
-    if (info.attempts < kMaxAttempts) add_uids(retry_[key]);
     if (info.timed_retries < kTimedRetries)
       retry_after_locked(key, kFirstBackoff * (1 << info.timed_retries));
   }
@@ -233,9 +229,9 @@ void KubeManager::retry_after_locked(const Key& key, core::Nanos delay) {
     {
       std::lock_guard state(mu_);
       timer_armed_.erase(key);
-      auto it = failing_.find(key);
-      if (it == failing_.end()) return;  // it succeeded meanwhile
-      uids = it->second;
+      auto it = last_error_.find(key);
+      if (it == last_error_.end()) return;  // it succeeded meanwhile
+      uids = it->second.gone_uids;
       // A run an event queued already is that event's, not a timed retry.
       if (!pending_.count(key)) timed_queued_.insert(key);
     }
@@ -349,7 +345,8 @@ json KubeManager::introspect() const {
     for (const auto& k : queue_) queue.push_back(k.to_string());
     out["queue"] = queue;
     json retry = json::array();
-    for (const auto& [k, _] : retry_) retry.push_back(k.to_string());
+    for (const auto& [k, e] : last_error_)
+      if (e.attempts < kMaxAttempts) retry.push_back(k.to_string());
     out["retry"] = retry;
     out["reconciles"] = reconciles_;
     out["failures"] = failures_;

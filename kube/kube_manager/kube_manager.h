@@ -100,6 +100,7 @@ class KubeManager {
     std::string at;
     int attempts = 0;       // failures in a row, of runs not started by the timer
     int timed_retries = 0;  // timed retries in a row (each failed)
+    std::vector<std::string> gone_uids;  // of DELETED events, for the retries
   };
   // Lets handlers queued on the bus outlive this object harmlessly.
   struct Guard {
@@ -118,7 +119,7 @@ class KubeManager {
   // keeps the key for the next event and arms its timed retry (mu_ held by neither).
   void finish(const Key& key, const std::vector<std::string>& gone_uids, const core::Status& s,
               bool timed = false);
-  // After `delay`, queues `key` again if it is still failing (held in retry_ or not).
+  // After `delay`, queues `key` again if it is still failing (in last_error_).
   // One timer per key at a time (mu_ held).
   void retry_after_locked(const Key& key, core::Nanos delay);
   void resync();
@@ -138,11 +139,9 @@ class KubeManager {
   bool started_ = false;
   std::deque<Key> queue_;
   std::map<Key, std::vector<std::string>> pending_;  // queued keys -> gone uids
-  std::map<Key, std::vector<std::string>> retry_;    // failed keys -> gone uids
-  std::map<Key, std::vector<std::string>> failing_;  // every failing key -> gone uids
   std::set<Key> timer_armed_;                        // keys with a timed retry waiting
   std::set<Key> timed_queued_;                       // queued by the timer, not yet run
-  std::map<Key, ErrorInfo> last_error_;
+  std::map<Key, ErrorInfo> last_error_;  // the keys failing now (a success erases)
   uint64_t reconciles_ = 0;
   uint64_t failures_ = 0;
 };
