@@ -402,12 +402,13 @@ TEST(ControlPlanePersistenceTest, FreshStoresDrawTheSeedsUidsRestoredOnesKeepThe
     auto cp = sim::ControlPlane::start(bus, clock, options);
     ASSERT_TRUE(cp.is_ok()) << cp.status().to_string();
     auto& store = (*cp)->store();
-    if (!store.get("Namespace", "", "team"))
+    if (!store.get("Namespace", "", "team")) {
       ASSERT_TRUE(
           store
               .create(
                   {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team"}}}})
               .is_ok());
+    }
     auto created =
         store.create({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", next}}}});
     ASSERT_TRUE(created.is_ok()) << created.status().to_string();

@@ -131,7 +131,9 @@ TEST_P(SeedIngressTest, EveryRequestIsAnsweredByAPodOfTheRightService) {
     size_t replicas = 0;
     for (const auto& [pod, s] : service_of_pod) {
       replicas += s == svc_name;
-      if (s != svc_name) EXPECT_EQ(pods.count(pod), 0u) << pod << " answered for " << svc_name;
+      if (s != svc_name) {
+        EXPECT_EQ(pods.count(pod), 0u) << pod << " answered for " << svc_name;
+      }
     }
     EXPECT_EQ(pods.size(), replicas) << "8 connections to " << svc_name << " " << cluster_ip
                                      << " should reach each of its pods";
